@@ -1,0 +1,61 @@
+"""The complete result of ``advisor.advise``: profile, health, measurements, advice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from advisor.health._types import HealthReport
+from advisor.measure._types import Measurements
+from advisor.recommend._types import Advice
+
+__all__ = ["DatasetProfile", "AdviceResult", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DatasetProfile:
+    """What the dataset is: layout, classes, counts per split, image sizes and modes."""
+
+    root: str
+    layout: str
+    classes: tuple[str, ...]
+    splits: tuple[str, ...]
+    counts: dict  # split ("all", "train", ...) -> {class: n readable images}
+    n_files: int
+    n_readable: int
+    sizes: dict  # {"min": [w, h], "median": [w, h], "max": [w, h]}
+    modes: dict  # {"RGB": n, ...}
+    formats: dict
+    images_per_class_min: int
+    images_per_class_median: float
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["classes"], d["splits"], d["notes"] = list(self.classes), list(self.splits), list(self.notes)
+        return d
+
+
+@dataclass(frozen=True)
+class AdviceResult:
+    """Returned by :func:`advisor.advise`; every renderer reads only this."""
+
+    profile: DatasetProfile
+    health: HealthReport
+    measurements: tuple[Measurements, ...]  # one per backbone, best (chosen) first
+    advice: Advice
+    seconds: float
+    command: str = ""
+    extras: dict = field(default_factory=dict)  # e.g. "verify" results, fallbacks/warnings
+
+    @property
+    def chosen(self) -> Measurements:
+        return self.measurements[0]
+
+    def to_dict(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "profile": self.profile.to_dict(),
+                "health": self.health.to_dict(),
+                "measurements": [m.to_dict() for m in self.measurements],
+                "advice": self.advice.to_dict(), "seconds": self.seconds,
+                "command": self.command, "extras": self.extras}

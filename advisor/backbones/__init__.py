@@ -1,0 +1,29 @@
+"""The backbone catalog, weight resolution and freeze boundaries."""
+
+from advisor.backbones._build import (
+    Boundary,
+    block_boundaries,
+    bn_layers,
+    build_backbone,
+    preprocess_fn,
+    set_bn_momentum,
+)
+from advisor.backbones._catalog import CATALOG, BackboneSpec, backbone_names, get_backbone
+from advisor.backbones._weights import RANDOM, WeightsSource, keras_cache_dir, resolve_weights
+
+__all__ = [
+    "CATALOG",
+    "RANDOM",
+    "BackboneSpec",
+    "Boundary",
+    "WeightsSource",
+    "backbone_names",
+    "block_boundaries",
+    "bn_layers",
+    "build_backbone",
+    "get_backbone",
+    "keras_cache_dir",
+    "preprocess_fn",
+    "resolve_weights",
+    "set_bn_momentum",
+]

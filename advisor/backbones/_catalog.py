@@ -1,0 +1,85 @@
+"""The backbone catalog: each entry is data (constructor, preprocessing, input size,
+weight file, and the pattern of layer names that end a block)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from advisor.errors import InputError
+
+__all__ = ["BackboneSpec", "CATALOG", "get_backbone", "backbone_names"]
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """A ``keras.applications`` backbone described as data."""
+
+    name: str
+    constructor: str  # attribute of keras.applications
+    preprocess_module: str  # module of keras.applications with preprocess_input
+    input_size: int  # the size its ImageNet weights were trained at
+    weights_file: str  # keras cache name of the no-top ImageNet weights
+    weights_url: str
+    block_end: str  # regex: names of layers that end a block (freeze boundaries)
+    aliases: tuple[str, ...] = ()
+
+    def matches(self, name: str) -> bool:
+        key = name.lower().replace("-", "_")
+        return key == self.name or key in self.aliases
+
+    def is_block_end(self, layer_name: str) -> bool:
+        return re.fullmatch(self.block_end, layer_name) is not None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "constructor": self.constructor,
+                "input_size": self.input_size, "weights_file": self.weights_file}
+
+
+CATALOG: tuple[BackboneSpec, ...] = (
+    BackboneSpec(
+        name="mobilenet_v2",
+        constructor="MobileNetV2",
+        preprocess_module="mobilenet_v2",
+        input_size=224,
+        weights_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
+        weights_url="https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
+        block_end=r"expanded_conv_project_BN|block_\d+_(add|project_BN)|out_relu",
+        aliases=("mobilenetv2", "mnv2"),
+    ),
+    BackboneSpec(
+        name="efficientnet_b0",
+        constructor="EfficientNetB0",
+        preprocess_module="efficientnet",
+        input_size=224,
+        weights_file="efficientnetb0_notop.h5",
+        weights_url="https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
+        block_end=r"block\d[a-z]_(add|project_bn)|top_activation",
+        aliases=("efficientnetb0", "effnet_b0"),
+    ),
+    BackboneSpec(
+        name="resnet50",
+        constructor="ResNet50",
+        preprocess_module="resnet",
+        input_size=224,
+        weights_file="resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        weights_url="https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        block_end=r"conv1_relu|conv\d_block\d+_out",
+        aliases=("resnet_50",),
+    ),
+)
+
+
+def backbone_names() -> list[str]:
+    return [s.name for s in CATALOG]
+
+
+def get_backbone(name: str) -> BackboneSpec:
+    """Look a backbone up by name or alias (case-insensitive)."""
+    for spec in CATALOG:
+        if spec.matches(name):
+            return spec
+    raise InputError(f"Unknown backbone {name!r}", expected=f"one of {backbone_names()}",
+                     received=repr(name), fix="pass --backbone with a name from the catalog")
