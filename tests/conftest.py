@@ -1,0 +1,58 @@
+"""Shared fixtures: the real data/weights folder (``../shared``) and tiny generated datasets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_root() -> Path:
+    return Path(os.environ.get("TL_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``; skips the test where it is absent (CI requires it, see .ci/run)."""
+    p = shared_root() / "data"
+    if not (p / "hymenoptera").is_dir():
+        pytest.skip(f"real datasets not available: {p} is absent (set TL_SHARED)")
+    return p
+
+
+@pytest.fixture(scope="session")
+def imagenet_weights() -> Path:
+    """Path of the real MobileNetV2 ImageNet weights; skips where absent."""
+    name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    for p in (Path(home) / "models" / name, shared_root() / "weights" / name):
+        if p.is_file():
+            return p
+    pytest.skip(f"real ImageNet weights not available ({name} not in keras cache or {shared_root()})")
+
+
+def write_image_folder(root: Path, classes: dict[str, int], size: int = 32, seed: int = 0,
+                       split: str | None = None) -> Path:
+    """Write a tiny class-folder dataset of distinguishable generated PNGs."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    base = root / split if split else root
+    for ci, (name, n) in enumerate(sorted(classes.items())):
+        d = base / name
+        d.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            arr = rng.integers(0, 60, size=(size, size, 3), dtype=np.uint8)
+            arr[..., ci % 3] += np.uint8(120 + 20 * (ci // 3))  # class colour
+            Image.fromarray(arr).save(d / f"img_{i:03d}.png")
+    return root
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path: Path) -> Path:
+    """Two classes of 12 generated 32x32 images each."""
+    return write_image_folder(tmp_path / "ds", {"red": 12, "green": 12})
