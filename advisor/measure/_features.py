@@ -1,0 +1,134 @@
+"""One pass over the images: decode once (threads), feed the backbone once, and
+collect from that single forward pass both the pooled features and the
+per-channel statistics of every BatchNorm layer's input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from advisor.backbones import BackboneSpec, Boundary, WeightsSource
+from advisor.data import ImageItem, ScannedFile, iter_decoded
+
+__all__ = ["BNStats", "FeaturePass", "extract_features"]
+
+
+@dataclass(frozen=True)
+class BNStats:
+    """Per BN layer: the dataset's input mean/variance and ImageNet's stored ones."""
+
+    names: tuple[str, ...]
+    indices: tuple[int, ...]  # layer index in the backbone
+    n_layers: int  # number of layers of the backbone (for relative depth)
+    mean: tuple[np.ndarray, ...]
+    var: tuple[np.ndarray, ...]
+    ref_mean: tuple[np.ndarray, ...]
+    ref_var: tuple[np.ndarray, ...]
+    eps: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class FeaturePass:
+    files: tuple[ScannedFile, ...]  # every file, readable or not, in input order
+    ok: np.ndarray  # bool mask over files
+    features: np.ndarray  # (n_ok, D) float32 pooled features
+    thumbs: np.ndarray  # (n_ok, 16, 16, 3) uint8
+    bn: BNStats
+    boundaries: tuple[Boundary, ...]
+
+
+def _stats_model(backbone):
+    import keras
+
+    from advisor.backbones import bn_layers
+
+    bns = bn_layers(backbone)
+    outs = [keras.layers.GlobalAveragePooling2D(name="tl_pool")(backbone.output)]
+    for layer in bns:
+        x = layer.input
+        outs.append(keras.ops.mean(x, axis=(1, 2)))
+        outs.append(keras.ops.mean(keras.ops.square(x), axis=(1, 2)))
+    return keras.Model(backbone.input, outs), bns
+
+
+def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: WeightsSource,
+                     input_size: int, *, batch_size: int = 32, workers: int | None = None,
+                     max_pixels: int | None = None,
+                     progress: Callable[[int], None] | None = None) -> FeaturePass:
+    """Decode every item once and run the backbone once over the readable ones."""
+    import tensorflow as tf
+
+    from advisor.backbones import block_boundaries, build_backbone, preprocess_fn
+
+    backbone = build_backbone(spec, input_size, weights)
+    model, bns = _stats_model(backbone)
+    preprocess = preprocess_fn(spec)
+    n_bn = len(bns)
+
+    @tf.function(reduce_retracing=True)
+    def forward(x):
+        return model(preprocess(tf.cast(x, tf.float32)), training=False)
+
+    sums = [None] * (2 * n_bn)
+    count = 0
+    feats: list[np.ndarray] = []
+    thumbs: list[np.ndarray] = []
+    files: list[ScannedFile] = []
+    batch: list[np.ndarray] = []
+
+    def flush():
+        nonlocal count
+        if not batch:
+            return
+        n = len(batch)
+        x = np.stack(batch + [batch[-1]] * (batch_size - n))  # fixed shape: no retracing
+        out = [o.numpy()[:n] for o in forward(x)]
+        feats.append(out[0].astype(np.float32))
+        for k, o in enumerate(out[1:]):
+            s = o.astype(np.float64).sum(axis=0)
+            sums[k] = s if sums[k] is None else sums[k] + s
+        count += n
+        batch.clear()
+
+    kw = {} if max_pixels is None else {"max_pixels": max_pixels}
+    for sf, pixels, thumb in iter_decoded(items, input_size, workers=workers, **kw):
+        files.append(sf)
+        if sf.ok:
+            batch.append(pixels)
+            thumbs.append(thumb)
+            if len(batch) == batch_size:
+                flush()
+        if progress:
+            progress(1)
+    flush()
+
+    ok = np.array([f.ok for f in files], dtype=bool)
+    means, variances = [], []
+    for k in range(n_bn):
+        if count:
+            m = sums[2 * k] / count
+            v = np.maximum(sums[2 * k + 1] / count - m * m, 0.0)
+        else:
+            m = v = np.zeros(int(bns[k].moving_mean.shape[0]))
+        means.append(m)
+        variances.append(v)
+    layer_pos = {id(l): i for i, l in enumerate(backbone.layers)}
+    bn = BNStats(
+        names=tuple(l.name for l in bns),
+        indices=tuple(layer_pos[id(l)] for l in bns),
+        n_layers=len(backbone.layers),
+        mean=tuple(means), var=tuple(variances),
+        ref_mean=tuple(np.asarray(l.moving_mean, dtype=np.float64) for l in bns),
+        ref_var=tuple(np.asarray(l.moving_variance, dtype=np.float64) for l in bns),
+        eps=tuple(float(l.epsilon) for l in bns),
+    )
+    features = np.concatenate(feats) if feats else np.zeros((0, int(model.outputs[0].shape[-1])), np.float32)
+    thumb_arr = np.stack(thumbs) if thumbs else np.zeros((0, 16, 16, 3), np.uint8)
+    bounds = tuple(block_boundaries(backbone, spec))
+    del model, backbone
+    import keras
+
+    keras.backend.clear_session()
+    return FeaturePass(tuple(files), ok, features, thumb_arr, bn, bounds)
