@@ -73,9 +73,10 @@ class ImageReadError(Exception):
 
 
 def _scale_to_uint8(a: np.ndarray) -> np.ndarray:
+    is_float = a.dtype.kind == "f"  # before the cast: only float images may be 0..1
     a = a.astype(np.float64)
     lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
-    if a.dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
+    if is_float and lo >= 0.0 and hi <= 1.0:
         return np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
     if lo >= 0 and hi <= 255:
         return a.astype(np.uint8)
@@ -153,7 +154,8 @@ def decode_image(data: bytes, size: int | None = None, *,
         raise ImageReadError("bomb", str(e), md5, n) from None
     except OSError as e:
         msg = str(e)
-        kind = "truncated" if ("truncated" in msg or "broken data stream" in msg) else "unreadable"
+        low = msg.lower()  # Pillow says both "image file is truncated" and "Truncated File Read"
+        kind = "truncated" if ("truncated" in low or "broken data stream" in low) else "unreadable"
         raise ImageReadError(kind, msg or type(e).__name__, md5, n) from None
     except (ValueError, SyntaxError, IndexError, TypeError, struct.error) as e:
         raise ImageReadError("unreadable", f"{type(e).__name__}: {e}", md5, n) from None

@@ -156,7 +156,14 @@ def _scan_csv(manifest: Path) -> DatasetIndex:
         if not rel or not label:
             skipped.append(SkippedPath(f"{manifest.name}:{n}", "row without path or label"))
             continue
-        split = SPLIT_ALIASES.get(row.get("split", "").lower()) if row.get("split") else None
+        split = None
+        if row.get("split"):
+            split = SPLIT_ALIASES.get(row["split"].lower())
+            if split is None:  # an unknown split must not silently become training data
+                skipped.append(SkippedPath(
+                    rel, f"line {n}: unknown split {row['split']!r} "
+                         f"(expected one of {', '.join(sorted(SPLIT_ALIASES))})"))
+                continue
         p = (root / rel) if not Path(rel).is_absolute() else Path(rel)
         if not p.is_file():
             skipped.append(SkippedPath(rel, f"listed in {manifest.name} line {n} but not found"))

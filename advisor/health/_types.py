@@ -14,7 +14,8 @@ class Finding:
     """One health issue found by one check.
 
     ``files`` lists the files involved (dataset-relative paths); ``groups`` lists
-    sets of files that belong together (duplicate groups, leakage pairs).
+    sets of files that belong together (duplicate groups, leakage pairs);
+    ``classes`` lists the classes a class-level finding is about (imbalance, too small).
     ``value``/``threshold`` are the number behind the finding, when there is one.
     """
 
@@ -26,16 +27,36 @@ class Finding:
     value: float | None = None
     threshold: float | None = None
     details: dict = field(default_factory=dict)
+    classes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            from advisor.errors import InternalError
+
+            raise InternalError(f"Finding {self.check!r} has an unknown severity",
+                                expected=f"one of {SEVERITIES}", received=repr(self.severity))
 
     @property
     def count(self) -> int:
-        return len(self.groups) if self.groups else len(self.files)
+        """Groups, else files, else classes involved; a dataset-level finding counts 1."""
+        return len(self.groups) or len(self.files) or len(self.classes) or 1
 
     def to_dict(self) -> dict:
         return {"check": self.check, "severity": self.severity, "message": self.message,
                 "count": self.count, "files": list(self.files),
                 "groups": [list(g) for g in self.groups], "value": self.value,
-                "threshold": self.threshold, "details": self.details}
+                "threshold": self.threshold, "details": self.details,
+                "classes": list(self.classes)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Finding":
+        """Inverse of :meth:`to_dict` (``count`` is derived, so it is ignored)."""
+        return cls(check=d["check"], severity=d["severity"], message=d["message"],
+                   files=tuple(d.get("files", ())),
+                   groups=tuple(tuple(g) for g in d.get("groups", ())),
+                   value=d.get("value"), threshold=d.get("threshold"),
+                   details=dict(d.get("details") or {}),
+                   classes=tuple(d.get("classes", ())))
 
 
 @dataclass(frozen=True)
@@ -50,6 +71,9 @@ class HealthReport:
     def by_check(self, check: str) -> list[Finding]:
         return [f for f in self.findings if f.check == check]
 
+    def by_severity(self, severity: str) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
+
     @property
     def summary(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -61,3 +85,10 @@ class HealthReport:
         return {"n_files": self.n_files, "n_readable": self.n_readable,
                 "summary": self.summary, "skipped": list(self.skipped),
                 "findings": [f.to_dict() for f in self.findings]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "HealthReport":
+        """Inverse of :meth:`to_dict` (``summary`` is derived, so it is ignored)."""
+        return cls(findings=tuple(Finding.from_dict(f) for f in d.get("findings", ())),
+                   n_files=int(d["n_files"]), n_readable=int(d["n_readable"]),
+                   skipped=tuple(d.get("skipped", ())))
