@@ -1,0 +1,387 @@
+"""``tune()``: advise (if needed), search, retrain the best trial, export.
+
+The loop is the same for every backend: the backend proposes (``ask``), the
+:class:`~tuner._runner.TrialRunner` trains, the backend is told the outcome, and
+``results.json`` is rewritten after every trial, so a killed sweep loses at most
+the trial that was running. ``--resume`` marks that trial FAIL and runs trials
+until exactly ``trials`` are finished (COMPLETE or PRUNED).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import ConfigError, InputError, InternalError
+from advisor.recommend._types import Advice
+from tuner._importance import param_importances
+from tuner._results import SweepResult, TrialRecord, best_of
+from tuner._space import DEFAULT_EPOCHS, DEFAULT_PATIENCE, SearchSpace
+from tuner._study import (
+    ADVICE_FILE,
+    SweepConfig,
+    dataset_fingerprint,
+    load_config,
+    load_results,
+    new_run_dir,
+    redact_url,
+    reproduce_command,
+    save_config,
+    write_json_atomic,
+    write_results,
+)
+
+__all__ = ["tune", "SweepEvent", "load_advice", "TEST_SLEEP_ENV"]
+
+# TEST-ONLY: seconds to sleep inside every trial (after it is RUNNING, before it
+# trains), so that the kill/resume test can SIGKILL a sweep in the middle of a trial.
+TEST_SLEEP_ENV = "TL_TEST_TRIAL_SLEEP"
+DEFAULT_TRIALS = 30
+DEFAULT_INPUT_SIZE = 160
+DEFAULT_BACKBONE = "mobilenet_v2"
+
+
+@dataclass(frozen=True)
+class SweepEvent:
+    """What ``progress`` receives. ``kind``: ``prepare``, ``trial_start``, ``epoch``,
+    ``trial_end``, ``final_start`` or ``final_end``."""
+
+    kind: str
+    n_finished: int
+    n_requested: int
+    trial: int | None = None
+    epoch: int | None = None
+    val_accuracy: float | None = None  # of ``epoch``
+    record: TrialRecord | None = None
+    best: TrialRecord | None = None
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    message: str = ""
+
+
+def load_advice(source: Advice | str | Path) -> Advice:
+    """An :class:`Advice` from itself or a JSON file (``tladvise --json`` output with
+    an ``"advice"`` key, or the advice dict at top level)."""
+    if isinstance(source, Advice):
+        return source
+    p = Path(source)
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise InputError(f"The advice file {str(p)!r} does not exist",
+                         expected="the JSON written by tladvise --json", received="no such file",
+                         fix="pass the path of that file, or leave --advice out") from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"Cannot read the advice file {p}", expected="a JSON file",
+                         received=str(e)[:200], fix="pass the file tladvise --json wrote") from e
+    if isinstance(d, dict) and isinstance(d.get("advice"), dict):
+        d = d["advice"]
+    try:
+        return Advice.from_dict(d)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise InputError(f"{p} holds no advice", expected="{'advice': {...}} as tladvise "
+                         "--json writes it, or the advice dict itself",
+                         received=f"missing or bad field: {e}",
+                         fix="re-run tladvise --json FILE and pass FILE") from e
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def _check_resume(stored: SweepConfig, given: dict[str, Any]) -> None:
+    changed = {k: (stored.to_dict().get(k), v) for k, v in given.items()
+               if json.loads(json.dumps(v)) != json.loads(json.dumps(stored.to_dict().get(k)))}
+    if changed:
+        detail = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(changed.items()))
+        raise ConfigError(f"The sweep configuration changed: {', '.join(sorted(changed))}",
+                          expected="the configuration the sweep was started with",
+                          received=detail,
+                          fix="resume without those options (the stored ones are used), or "
+                              "start a new sweep without --resume")
+
+
+class _Sweep:
+    """One session of a sweep (new or resumed); holds no state beyond its run."""
+
+    def __init__(self, run_dir: Path, config: SweepConfig, space: SearchSpace, runner: Any,
+                 data: Any, prev: dict | None, warnings: list[str], timings: dict,
+                 progress: Callable[[SweepEvent], None] | None, t0: float) -> None:
+        self.run_dir, self.config, self.space = run_dir, config, space
+        self.runner, self.data, self.prev = runner, data, prev
+        self.warnings, self.timings, self.progress = warnings, timings, progress
+        self.killed: list[int] = list((prev or {}).get("killed_trials", []))
+        self.t0 = t0
+        self.session_seconds: list[float] = []
+
+    def _emit(self, kind: str, trials: list[TrialRecord], **kw: Any) -> None:
+        if self.progress is None:
+            return
+        n = sum(t.is_finished for t in trials)
+        left = self.config.trials - n
+        done = self.session_seconds or [t.seconds for t in trials if t.is_finished]
+        eta = (sum(done) / len(done)) * left if done and left > 0 else None
+        self.progress(SweepEvent(kind=kind, n_finished=n, n_requested=self.config.trials,
+                                 best=best_of(trials), elapsed_s=time.perf_counter() - self.t0,
+                                 eta_s=eta, **kw))
+
+    def result(self, trials: list[TrialRecord], status: str, final: dict | None = None,
+               importances: dict | None = None) -> SweepResult:
+        prev = self.prev or {}
+        cfg = self.config.to_dict()
+        cfg["storage"] = redact_url(cfg["storage"])
+        timings = dict(self.timings)
+        timings["total_s"] = round(time.perf_counter() - self.t0, 3)  # this session
+        timings["trials_s"] = round(sum(t.seconds for t in trials), 3)
+        if prev.get("timings"):
+            timings["previous_sessions"] = (prev["timings"].get("previous_sessions", [])
+                                            + [{k: v for k, v in prev["timings"].items()
+                                                if k != "previous_sessions"}])
+        return SweepResult(
+            run_dir=str(self.run_dir), status=status, config=cfg,
+            command=reproduce_command(self.config, self.run_dir), trials=tuple(trials),
+            n_requested=self.config.trials, advice=self.config.advice,
+            data=self.data.to_dict(), final=final, importances=importances,
+            timings=timings, warnings=tuple(self.warnings), killed_trials=tuple(self.killed),
+            sessions=int(prev.get("sessions", 0)) + 1)
+
+    def run_trial(self, backend: Any) -> TrialRecord:
+        proposal = backend.ask()
+        started = _now()
+        history: list[dict] = []
+        trials = backend.trials()
+        write_results(self.run_dir, self.result(trials, "running"))
+        self._emit("trial_start", trials, trial=proposal.number)
+
+        def on_epoch(epoch: int, val_accuracy: float) -> None:
+            import optuna
+
+            # The runner reports (epoch, val accuracy); full EpochRecords come with
+            # its outcome, so a pruned trial keeps only these.
+            history.append({"epoch": int(epoch), "val_accuracy": float(val_accuracy)})
+            self._emit("epoch", trials, trial=proposal.number, epoch=int(epoch),
+                       val_accuracy=float(val_accuracy))
+            if backend.should_prune(proposal, len(history), float(val_accuracy)):
+                raise optuna.TrialPruned(f"pruned after epoch {len(history)}")
+
+        import optuna
+
+        base = dict(number=proposal.number, params=proposal.params.to_dict(),
+                    sampled=proposal.sampled, started=started)
+        t = time.perf_counter()
+        try:
+            sleep = float(os.environ.get(TEST_SLEEP_ENV, "0") or 0)
+            if sleep > 0:
+                time.sleep(sleep)
+            outcome = self.runner.run(proposal.params, on_epoch)
+        except optuna.TrialPruned as e:
+            best = max(h["val_accuracy"] for h in history) if history else None
+            record = TrialRecord(state="PRUNED", val_accuracy=best, epochs_run=len(history),
+                                 seconds=time.perf_counter() - t, history=tuple(history),
+                                 finished=_now(), message=str(e), **base)
+        except BaseException as e:
+            # Record the failure (study and results.json), then let it propagate.
+            record = TrialRecord(state="FAIL", epochs_run=len(history),
+                                 seconds=time.perf_counter() - t, history=tuple(history),
+                                 finished=_now(), message=f"{type(e).__name__}: {e}"[:500],
+                                 **base)
+            backend.tell(proposal, record)
+            write_results(self.run_dir, self.result(backend.trials(), "running"))
+            raise
+        else:
+            record = TrialRecord(state="COMPLETE", val_accuracy=outcome.val_accuracy,
+                                 val_loss=outcome.val_loss, epochs_run=outcome.epochs_run,
+                                 seconds=outcome.seconds,
+                                 history=tuple(h.to_dict() for h in outcome.history) or
+                                 tuple(history),
+                                 notes=tuple(outcome.notes), finished=_now(), **base)
+        backend.tell(proposal, record)
+        self.session_seconds.append(record.seconds)
+        trials = backend.trials()
+        write_results(self.run_dir, self.result(trials, "running"))
+        self._emit("trial_end", trials, trial=record.number, record=record)
+        return record
+
+    def run(self, backend: Any, export: tuple[str, ...]) -> SweepResult:
+        t = time.perf_counter()
+        trials = backend.trials()
+        write_results(self.run_dir, self.result(trials, "running"))
+        while sum(r.is_finished for r in trials) < self.config.trials:
+            self.run_trial(backend)
+            trials = backend.trials()
+        self.timings["search_s"] = round(time.perf_counter() - t, 3)
+
+        importances, note = param_importances(self.space, trials, seed=self.config.seed)
+        if importances is None:
+            self.warnings.append(note)
+        best = best_of(trials)
+        if best is None:
+            write_results(self.run_dir, self.result(trials, "searched", importances=importances))
+            raise InternalError("No trial completed, so there is no best configuration",
+                                expected="at least one COMPLETE trial",
+                                received=f"states {[r.state for r in trials]}",
+                                fix="run more trials (--trials) or resume the sweep")
+        prev_final = (self.prev or {}).get("final")
+        prev_best = ((self.prev or {}).get("best") or {}).get("number")
+        if prev_final is not None and prev_best == best.number:
+            self.warnings.append("final model of the previous session reused (same best trial)")
+            return self._finish(trials, prev_final, importances)
+        write_results(self.run_dir, self.result(trials, "searched", importances=importances))
+        self._emit("final_start", trials, trial=best.number)
+        t = time.perf_counter()
+        final = self.runner.fit_final(best.trial_params, self.run_dir / "model", export=export)
+        self.timings["final_s"] = round(time.perf_counter() - t, 3)
+        result = self._finish(trials, final.to_dict(), importances)
+        self._emit("final_end", trials, trial=best.number)
+        return result
+
+    def _finish(self, trials: list[TrialRecord], final: dict, importances: dict | None
+                ) -> SweepResult:
+        result = self.result(trials, "done", final=final, importances=importances)
+        write_results(self.run_dir, result)
+        return result
+
+
+def tune(path: str | Path | None = None, *, trials: int | None = None,
+         backend: str | None = None, advice: Advice | str | Path | None = None,
+         scenario: str | None = None, backbone: str | None = None, weights: str | None = None,
+         input_size: int | None = None, test_split: str | None = None, seed: int | None = None,
+         out: str | Path | None = None, resume: str | Path | None = None,
+         storage: str | None = None, max_images: int | None = None, epochs: int | None = None,
+         patience: int | None = None, export: tuple[str, ...] | list[str] | None = None,
+         space: SearchSpace | None = None, cache_dir: str | Path | None = None,
+         progress: Callable[[SweepEvent], None] | None = None) -> SweepResult:
+    """Search, retrain the best configuration and export it.
+
+    New sweep defaults: ``trials=30``, ``backend="optuna"``, ``backbone`` from the
+    advice (else ``mobilenet_v2``), ``weights="imagenet"``, ``input_size`` from the
+    advice (else 160), ``seed=0``, ``epochs=10``, ``patience=3``,
+    ``export=("keras",)``. Without ``advice`` and ``scenario`` the advisor runs
+    first; with ``scenario`` alone it does not (the scenario fixes the freeze range).
+
+    ``resume=RUN_DIR`` continues a sweep: options left at ``None`` take the stored
+    values; any other option that differs from the stored configuration (except
+    ``trials`` and ``export``) raises :class:`~advisor.errors.ConfigError` naming
+    the changed keys. ``space`` replaces the derived search space (benchmarks).
+    """
+    from advisor.backbones import get_backbone
+    from advisor.data import scan_layout, subsample
+
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    prev: dict | None = None
+    stored: SweepConfig | None = None
+    if resume is not None:
+        run_dir = Path(resume)
+        stored = load_config(run_dir)
+        prev = load_results(run_dir)
+        warnings += list((prev or {}).get("warnings", []))
+        path = path if path is not None else stored.dataset
+    if path is None:
+        raise InputError("No dataset given", expected="a dataset folder or CSV manifest",
+                         received="nothing", fix="run `tltune ./dataset` (or --resume RUN_DIR)")
+    if trials is not None and trials < 1:
+        raise ConfigError("The number of trials must be positive", expected="--trials >= 1",
+                          received=str(trials), fix="pass --trials 30, for example")
+    index = scan_layout(path)
+    fingerprint = dataset_fingerprint(index)
+    advice_obj = load_advice(advice) if advice is not None else None
+
+    if stored is not None:
+        given = {k: v for k, v in dict(
+            backend=backend, scenario=scenario, backbone=backbone, weights=weights,
+            input_size=input_size, test_split=test_split, seed=seed, storage=storage,
+            max_images=max_images, epochs=epochs, patience=patience,
+            advice=advice_obj.to_dict() if advice_obj else None,
+            space=space.to_dict() if space else None).items() if v is not None}
+        given["dataset_fingerprint"] = fingerprint
+        _check_resume(stored, given)
+        if str(Path(path).resolve()) != stored.dataset:
+            warnings.append(f"dataset read from {Path(path).resolve()} (started with "
+                            f"{stored.dataset}); same files by fingerprint")
+        config = replace(stored, trials=trials or stored.trials,
+                         export=tuple(export) if export else stored.export)
+        if config.trials != stored.trials:
+            warnings.append(f"trials changed on resume: {stored.trials} -> {config.trials}")
+        advice_obj = Advice.from_dict(config.advice) if config.advice else None
+    else:
+        if advice_obj is None and scenario is None and space is None:
+            from advisor import advise  # the advisor imports TensorFlow: only when needed
+
+            t = time.perf_counter()
+            advice_result = advise(path, backbone=backbone or DEFAULT_BACKBONE,
+                                   input_size=input_size, weights=weights or "imagenet",
+                                   seed=seed or 0, max_images=max_images)
+            advice_obj = advice_result.advice
+            timings["advise_s"] = round(time.perf_counter() - t, 3)
+            advice_source = "advisor"
+        else:
+            advice_source = ("file " + str(advice) if isinstance(advice, (str, Path))
+                             else "given" if advice_obj else "none (scenario given)")
+        name = backbone or (advice_obj.backbone if advice_obj else DEFAULT_BACKBONE)
+        spec = get_backbone(name)
+        if advice_obj is not None and not get_backbone(advice_obj.backbone).name == spec.name:
+            warnings.append(f"advice measured {advice_obj.backbone}, tuning {spec.name}: its "
+                            "freeze block is rescaled by depth fraction")
+        config = SweepConfig(
+            dataset=str(Path(path).resolve()), dataset_fingerprint=fingerprint,
+            n_images=len(subsample(index, max_images, seed=seed or 0).items),
+            classes=tuple(index.classes), backbone=spec.name,
+            weights=str(weights or "imagenet"),
+            input_size=int(input_size or (advice_obj.input_size if advice_obj
+                                          else DEFAULT_INPUT_SIZE)),
+            test_split=test_split, max_images=max_images, seed=int(seed or 0),
+            backend=backend or "optuna", storage=storage,
+            trials=int(trials or DEFAULT_TRIALS), epochs=int(epochs or DEFAULT_EPOCHS),
+            patience=int(patience or DEFAULT_PATIENCE), scenario=scenario,
+            advice=advice_obj.to_dict() if advice_obj else None, space={},
+            export=tuple(export or ("keras",)), advice_source=advice_source)
+        run_dir = new_run_dir(path, out)
+
+    from tuner._data import prepare_data
+    from tuner._runner import TrialRunner
+
+    cache = Path(cache_dir) if cache_dir is not None else run_dir / "cache"
+    t = time.perf_counter()
+    data = prepare_data(path, input_size=config.input_size, test_split=config.test_split,
+                        seed=config.seed, max_images=config.max_images, cache_dir=cache)
+    timings["prepare_s"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    runner = TrialRunner(data, backbone=config.backbone, weights=config.weights,
+                         seed=config.seed, cache_dir=cache)
+    timings["runner_s"] = round(time.perf_counter() - t, 3)
+
+    if stored is None:
+        sp = space or SearchSpace.from_advice(advice_obj, runner.n_blocks, scenario,
+                                              epochs=config.epochs, patience=config.patience)
+        config = replace(config, space=sp.to_dict(), epochs=sp.epochs, patience=sp.patience)
+        save_config(run_dir, config)
+        if advice_obj is not None:
+            write_json_atomic(run_dir / ADVICE_FILE, {"advice": advice_obj.to_dict()})
+    else:
+        sp = SearchSpace.from_dict(config.space)
+        if sp.n_blocks != runner.n_blocks:
+            raise InternalError("The backbone's block count differs from the stored space",
+                                expected=f"{sp.n_blocks} blocks", received=str(runner.n_blocks),
+                                fix="start a new sweep (the backbone definition changed)")
+    warnings += [n for n in sp.notes if n not in warnings]
+
+    from tuner.backends import get_backend
+
+    search = get_backend(config.backend, sp, seed=config.seed, run_dir=run_dir,
+                         storage=config.storage)
+    killed = search.open(resume=stored is not None)
+    timings["setup_s"] = round(time.perf_counter() - t0, 3)
+    sweep = _Sweep(run_dir, config, sp, runner, data, prev, warnings, timings, progress, t0)
+    sweep.killed += killed
+    if killed:
+        warnings.append(f"trial(s) {killed} were running when the sweep was killed: marked "
+                        "FAIL, not counted")
+    return sweep.run(search, config.export)
