@@ -52,6 +52,8 @@ def _reason_group(reason: str) -> tuple[str, str]:
     """Collapse per-line manifest reasons into one group; -> (group, severity)."""
     if reason.startswith("listed in") and reason.endswith("not found"):
         return "listed in the manifest but not found", "warning"
+    if "unknown split" in reason:
+        return "unknown split in the manifest", "warning"
     if reason in ("hidden file", "file outside any class folder"):
         return reason, "info"
     return reason, "warning"

@@ -388,3 +388,13 @@ def test_bomb_at_the_default_limit(clean: Path) -> None:
     (clean / "val" / "cat" / "bomb.png").write_bytes(_png_header_only(50_000, 50_000))
     f = only(run(clean), "decompression_bomb")
     assert f.files == ("val/cat/bomb.png",) and "2,500,000,000" in f.message
+
+
+def test_manifest_rows_with_unknown_splits_are_one_finding(tmp_path: Path) -> None:
+    fill(tmp_path / "imgs", 26, 0)
+    rows = ["path,label,split"] + [f"imgs/img_{i:04d}.png,{'ab'[i % 2]},train" for i in range(24)]
+    rows += ["imgs/img_0024.png,a,holdout", "imgs/img_0025.png,b,dev"]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    f = only(run(tmp_path / "m.csv"), "skipped_paths")
+    assert f.severity == "warning" and f.details["reason"] == "unknown split in the manifest"
+    assert f.files == ("imgs/img_0024.png", "imgs/img_0025.png")
