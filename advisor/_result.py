@@ -36,6 +36,14 @@ class DatasetProfile:
         d["classes"], d["splits"], d["notes"] = list(self.classes), list(self.splits), list(self.notes)
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "DatasetProfile":
+        """Inverse of :meth:`to_dict`."""
+        fields = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        for k in ("classes", "splits", "notes"):
+            fields[k] = tuple(d.get(k, ()))
+        return cls(**fields)
+
 
 @dataclass(frozen=True)
 class AdviceResult:
@@ -59,3 +67,12 @@ class AdviceResult:
                 "measurements": [m.to_dict() for m in self.measurements],
                 "advice": self.advice.to_dict(), "seconds": self.seconds,
                 "command": self.command, "extras": self.extras}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AdviceResult":
+        """Inverse of :meth:`to_dict` (what ``tladvise --json`` wrote), e.g. for ``tlreport``."""
+        return cls(profile=DatasetProfile.from_dict(d["profile"]),
+                   health=HealthReport.from_dict(d["health"]),
+                   measurements=tuple(Measurements.from_dict(m) for m in d["measurements"]),
+                   advice=Advice.from_dict(d["advice"]), seconds=d["seconds"],
+                   command=d.get("command", ""), extras=dict(d.get("extras") or {}))

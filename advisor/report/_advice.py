@@ -1,0 +1,351 @@
+"""The advice report: what ``tladvise`` decided, why, and what it measured."""
+
+from __future__ import annotations
+
+import json
+import random
+import shlex
+from pathlib import Path
+
+from advisor._result import AdviceResult
+from advisor.errors import DatasetError
+from advisor.health._types import Finding, HealthReport
+from advisor.measure._types import Measurements
+from advisor.recommend._types import Advice
+from advisor.report import _plots
+from advisor.report._doc import (
+    Block,
+    Bullets,
+    Callout,
+    Code,
+    Document,
+    Figure,
+    Figures,
+    Gallery,
+    Heading,
+    KeyValues,
+    Section,
+    Table,
+    Text,
+    Tile,
+)
+from advisor.report._fmt import DASH, lr, num, pct, size
+from advisor.report._generic import json_blocks
+from advisor.report._output import ReportPaths, prepare_dir, write_document
+from advisor.report._thumbs import ThumbMaker
+
+__all__ = ["ADVICE_JSON", "SCENARIO_TITLES", "advice_document", "write_advice_report"]
+
+ADVICE_JSON = "advice.json"
+SCENARIO_TITLES = {
+    "feature_extractor": "Feature extractor: freeze the whole backbone, train a new head",
+    "partial_freeze": "Partial freeze: freeze the early blocks, fine-tune the rest",
+    "full_finetune": "Full fine-tune: train every layer from ImageNet weights",
+    "from_scratch": "Train from scratch: ImageNet weights do not help here",
+}
+SAMPLES_PER_CLASS = 6
+MAX_CLASSES_SHOWN = 30
+MAX_GROUPS_SHOWN = 6  # duplicate / leakage groups per finding
+MAX_FILES_SHOWN = 12  # single files per finding
+MAX_GROUP_SIZE = 4
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _scenario(name: str) -> str:
+    return SCENARIO_TITLES.get(name, name)
+
+
+def _dataset_base(root: str) -> Path:
+    """Folder that dataset-relative paths are relative to (a CSV manifest's folder)."""
+    p = Path(root)
+    return p.parent if p.suffix.lower() == ".csv" else p
+
+
+def _freeze_text(a: Advice) -> str:
+    if a.scenario == "from_scratch":
+        return "nothing (random initialisation)"
+    if a.freeze_index < 0 or a.freeze_block <= 0:
+        return f"nothing: all {a.n_blocks} blocks are trained"
+    if a.freeze_block >= a.n_blocks:
+        return f"the whole backbone (all {a.n_blocks} blocks); only the head is trained"
+    return (f"blocks 1..{a.freeze_block} of {a.n_blocks}, up to layer {a.freeze_layer} "
+            f"(index {a.freeze_index})")
+
+
+def _augmentation_text(a: Advice) -> str:
+    g = a.augmentation
+    if g.level == "off":
+        text = "off"
+    else:
+        text = (f"{g.level}: flip {g.flip.replace('_', ' ')}, rotation {g.rotation:g}, "
+                f"zoom {g.zoom:g}, contrast {g.contrast:g}")
+    return f"{text} ({g.note})" if g.note else text
+
+
+def next_command(result: AdviceResult, advice_json: Path | None) -> str:
+    """The ``tltune`` call that trains with this advice."""
+    args = ["tltune", result.profile.root]
+    if advice_json is not None:
+        args += ["--advice", str(advice_json)]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _verdict(result: AdviceResult, advice_json: Path | None) -> Section:
+    a = result.advice
+    facts = [
+        ("Backbone", f"{a.backbone} at {a.input_size}\u00d7{a.input_size} px"),
+        ("Frozen", _freeze_text(a)),
+        ("Head learning rate", f"{lr(a.head_lr.low)} .. {lr(a.head_lr.high)}"),
+        ("Backbone learning rate", f"{lr(a.backbone_lr.low)} .. {lr(a.backbone_lr.high)}"
+         if a.backbone_lr else f"{DASH} (backbone not trained)"),
+        ("Augmentation", _augmentation_text(a)),
+        ("Confidence", pct(a.confidence, 0)),
+        ("Runner-up", _scenario(a.runner_up)),
+        ("Similarity to ImageNet", num(a.similarity, 2)),
+        ("Images per class", num(a.images_per_class, 0)),
+    ]
+    reasons = Table(("Reason", "Value", "Threshold"),
+                    tuple((r.text, num(r.value), num(r.threshold)) for r in a.reasons),
+                    align="lrr")
+    inner: list[Block] = [KeyValues(tuple(facts)), Heading("Why"), reasons]
+    if a.what_would_change:
+        inner += [Heading("What would change the call"), Bullets(tuple(a.what_would_change))]
+    blocks: list[Block] = [Callout(_scenario(a.scenario), "verdict", tuple(inner),
+                                   badge="recommendation")]
+    warnings = [str(w) for w in result.extras.get("warnings", ()) or ()]
+    if warnings:
+        blocks.append(Callout("Warnings and fallbacks during this run", "warning",
+                              (Bullets(tuple(warnings)),), badge="warning"))
+    blocks += [Heading("Next step"), Code(next_command(result, advice_json))]
+    return Section("verdict", "Recommendation", tuple(blocks))
+
+
+def _dataset(result: AdviceResult) -> Section:
+    p = result.profile
+    splits = [s for s in p.counts if s != "all"] or ["all"]
+    headers = ("Class",) + tuple(splits) + (("total",) if len(splits) > 1 else ())
+    rows = []
+    for c in p.classes:
+        vals = [int(p.counts[s].get(c, 0)) for s in splits]
+        rows.append((c, *[num(v) for v in vals], *([num(sum(vals))] if len(splits) > 1 else [])))
+    totals = [sum(int(p.counts[s].get(c, 0)) for c in p.classes) for s in splits]
+    rows.append(("all classes", *[num(v) for v in totals],
+                 *([num(sum(totals))] if len(splits) > 1 else [])))
+    facts = [
+        ("Folder", p.root),
+        ("Layout", p.layout),
+        ("Classes", num(len(p.classes))),
+        ("Files / readable", f"{num(p.n_files)} / {num(p.n_readable)}"),
+        ("Image size min / median / max",
+         " / ".join(size(p.sizes.get(k)) for k in ("min", "median", "max"))),
+        ("Modes", ", ".join(f"{k} {num(v)}" for k, v in p.modes.items()) or DASH),
+        ("Formats", ", ".join(f"{k} {num(v)}" for k, v in p.formats.items()) or DASH),
+        ("Images per class min / median",
+         f"{num(p.images_per_class_min)} / {num(float(p.images_per_class_median), 0)}"),
+    ]
+    blocks: list[Block] = [KeyValues(tuple(facts)),
+                           Table(headers, tuple(rows), "l" + "r" * (len(headers) - 1),
+                                 highlight=(len(rows) - 1,)),
+                           Figure(_plots.class_balance({s: p.counts[s] for s in splits}, p.classes),
+                                  "class_balance", "Images per class and split")]
+    blocks += [Text(n, "muted") for n in p.notes]
+    return Section("dataset", "Dataset", tuple(blocks))
+
+
+def _samples(result: AdviceResult, thumbs: ThumbMaker, seed: int) -> Section:
+    from advisor.data import scan_layout
+
+    p = result.profile
+    try:
+        index = scan_layout(p.root)
+    except DatasetError as e:
+        return Section("samples", "Sample images", (
+            Text(f"Sample images are not shown: the dataset cannot be read now ({e.what}).",
+                 "warning"),))
+    rng = random.Random(seed)
+    blocks: list[Block] = []
+    for c in p.classes[:MAX_CLASSES_SHOWN]:
+        items = [i for i in index.items if i.label == c]
+        train = [i for i in items if i.split in ("train", None)]
+        pool = sorted(train or items, key=lambda i: i.rel)
+        pick = rng.sample(pool, min(SAMPLES_PER_CLASS, len(pool)))
+        tiles = []
+        for it in sorted(pick, key=lambda i: i.rel):
+            t = thumbs(it.path)
+            tiles.append(Tile(t.data, Path(it.rel).name, t.problem))
+        blocks += [Heading(f"{c} ({num(len(items))} files)"),
+                   Gallery((tuple(tiles),)) if tiles else Text("no files", "muted")]
+    if len(p.classes) > MAX_CLASSES_SHOWN:
+        blocks.append(Text(f"... and {len(p.classes) - MAX_CLASSES_SHOWN} more classes", "muted"))
+    return Section("samples", "Sample images", tuple(blocks))
+
+
+def _finding_gallery(f: Finding, base: Path, thumbs: ThumbMaker) -> Gallery | None:
+    def tile(rel: str) -> Tile:
+        t = thumbs(base / rel)
+        return Tile(t.data, rel, t.problem)
+
+    if f.groups:
+        groups = tuple(tuple(tile(r) for r in g[:MAX_GROUP_SIZE])
+                       for g in f.groups[:MAX_GROUPS_SHOWN])
+        return Gallery(groups, more=max(0, len(f.groups) - MAX_GROUPS_SHOWN))
+    if f.files:
+        return Gallery(tuple((tile(r),) for r in f.files[:MAX_FILES_SHOWN]),
+                       more=max(0, len(f.files) - MAX_FILES_SHOWN))
+    return None
+
+
+def _health(health: HealthReport, root: str, thumbs: ThumbMaker) -> Section:
+    base = _dataset_base(root)
+    blocks: list[Block] = [KeyValues((("Files", num(health.n_files)),
+                                      ("Readable", num(health.n_readable)),
+                                      ("Left out of measurement", num(len(health.skipped)))))]
+    findings = sorted(health.findings, key=lambda f: _SEVERITY_ORDER.get(f.severity, 3))
+    if not findings:
+        blocks.append(Text("The health checks found no problems."))
+        return Section("health", "Dataset health", tuple(blocks))
+    blocks.append(Table(("Check", "Severity", "Count", "Finding"),
+                        tuple((f.check, f.severity, num(f.count), f.message) for f in findings),
+                        align="llrl"))
+    for f in findings:
+        inner: list[Block] = [Text(f.message)]
+        if f.value is not None:
+            inner.append(Text(f"measured {num(f.value)}"
+                              + (f", threshold {num(f.threshold)}" if f.threshold is not None else ""),
+                              "muted"))
+        details = [(str(k), num(v) if isinstance(v, (int, float)) else str(v))
+                   for k, v in f.details.items() if isinstance(v, (str, int, float, bool))]
+        if details:
+            inner.append(KeyValues(tuple(details[:10])))
+        gallery = _finding_gallery(f, base, thumbs)
+        if gallery is not None:
+            inner.append(gallery)
+        title = f"{f.check.replace('_', ' ')}: {num(f.count)}"
+        blocks.append(Callout(title, f.severity, tuple(inner), badge=f.severity))
+    return Section("health", "Dataset health", tuple(blocks))
+
+
+def _boundary_depth(m: Measurements, a: Advice) -> float | None:
+    """Relative depth of the recommended freeze boundary on the shift plot."""
+    if a.scenario == "from_scratch":
+        return None
+    layers = sorted(m.shift.layers, key=lambda l: l.index)
+    if a.freeze_index < 0 or not layers:
+        return 0.0
+    if a.freeze_block >= a.n_blocks > 0:
+        return 1.0
+    before = [l for l in layers if l.index <= a.freeze_index]
+    after = [l for l in layers if l.index > a.freeze_index]
+    if not before:
+        return 0.0
+    if not after:
+        return 1.0
+    return (before[-1].depth + after[0].depth) / 2
+
+
+def _measurements(result: AdviceResult) -> Section:
+    a = result.advice
+    m = next((x for x in result.measurements if x.backbone == a.backbone), result.chosen)
+    facts = [
+        ("Backbone / weights", f"{m.backbone} ({m.weights}), {m.input_size} px"),
+        ("Images measured", num(m.n_images)),
+        ("Probe accuracy (backbone features)",
+         f"{num(m.probe.accuracy)} \u00b1 {num(m.probe.std)} ({m.probe.folds}-fold)"),
+        ("Probe accuracy (raw pixels)",
+         f"{num(m.pixel_probe.accuracy)} \u00b1 {num(m.pixel_probe.std)}"),
+        ("Transfer gain (features - pixels)", num(m.transfer_gain)),
+        ("Majority-class accuracy", num(m.probe.majority)),
+        ("Learning-curve slope (per doubling)", num(m.probe.curve_slope)),
+        ("LogME", num(m.logme)),
+        ("Similarity to ImageNet (0..1)", num(m.similarity)),
+        ("BN shift early / middle / late / overall",
+         " / ".join(num(v) for v in (m.shift.early, m.shift.middle, m.shift.late,
+                                     m.shift.overall))),
+        ("Time", f"{num(m.seconds, 1)} s" + (" (cached)" if m.cache_hit else "")),
+    ]
+    figs: list[Figure] = []
+    if m.shift.layers:
+        layers = sorted(m.shift.layers, key=lambda l: l.depth)
+        bd = _boundary_depth(m, a)
+        label = ("frozen: " + (f"blocks 1..{a.freeze_block} of {a.n_blocks}"
+                               if a.freeze_block > 0 else "nothing"))
+        figs.append(Figure(_plots.shift_profile([l.depth for l in layers],
+                                                [l.shift for l in layers], bd, label),
+                           "bn_shift", "How far the dataset's BatchNorm input statistics are from "
+                           "ImageNet's, layer by layer; the shaded part is frozen"))
+    curves = {f"{m.backbone} features": [(p.n_train, p.accuracy) for p in m.probe.learning_curve],
+              "raw pixels (baseline)": [(p.n_train, p.accuracy)
+                                        for p in m.pixel_probe.learning_curve]}
+    if any(curves.values()):
+        figs.append(Figure(_plots.learning_curves(curves, m.probe.majority), "probe_curve",
+                           "Linear-probe accuracy as the training set grows: ImageNet features "
+                           "against the raw-pixel baseline"))
+    if m.projection:
+        figs.append(Figure(_plots.projection(m.projection, m.projection_labels), "projection",
+                           "The backbone's pooled features in two dimensions, one colour per class"))
+    blocks: list[Block] = [KeyValues(tuple(facts))]
+    if figs:
+        blocks.append(Figures(tuple(figs)))
+    return Section("measurements", "Measurements", tuple(blocks))
+
+
+def _ranking(result: AdviceResult) -> Section:
+    rows = tuple((m.backbone, num(m.input_size), m.weights, num(m.probe.accuracy),
+                  num(m.pixel_probe.accuracy), num(m.transfer_gain), num(m.logme),
+                  num(m.similarity), num(m.shift.overall), num(m.seconds, 1))
+                 for m in result.measurements)
+    chosen = tuple(i for i, m in enumerate(result.measurements)
+                   if m.backbone == result.advice.backbone)
+    return Section("ranking", "Backbone ranking", (
+        Table(("Backbone", "Input", "Weights", "Probe acc.", "Pixel acc.", "Gain", "LogME",
+               "Similarity", "BN shift", "Seconds"), rows, "lrlrrrrrrr", highlight=chosen,
+              caption="Best first; the highlighted row is the recommended backbone."),))
+
+
+def _verify(verify: object) -> Section:
+    return Section("verify", "Verification run",
+                   (Text("A short real training run that checks the call.", "muted"),
+                    *json_blocks(verify)))
+
+
+def _run(result: AdviceResult) -> Section:
+    facts = [("Command", result.command or DASH), ("Seconds", num(float(result.seconds), 1))]
+    blocks: list[Block] = [KeyValues(tuple(facts))]
+    other = {k: v for k, v in result.extras.items() if k not in ("verify", "warnings")}
+    if other:
+        blocks += json_blocks(other)
+    return Section("run", "Run details", tuple(blocks))
+
+
+def advice_document(result: AdviceResult, *, advice_json: Path | None = None,
+                    thumbs: ThumbMaker | None = None, seed: int = 0) -> Document:
+    """The advice report as a :class:`Document` (renderer-independent)."""
+    thumbs = thumbs or ThumbMaker()
+    sections = [_verdict(result, advice_json), _dataset(result),
+                _samples(result, thumbs, seed), _health(result.health, result.profile.root, thumbs),
+                _measurements(result)]
+    if len(result.measurements) > 1:
+        sections.append(_ranking(result))
+    if result.extras.get("verify"):
+        sections.append(_verify(result.extras["verify"]))
+    sections.append(_run(result))
+    name = Path(result.profile.root).name or result.profile.root
+    return Document(title=f"Transfer-learning advice: {name}",
+                    subtitle=result.profile.root, sections=tuple(sections),
+                    footer="Written by tladvise; re-render with: tlreport <this folder>")
+
+
+def write_advice_report(result: AdviceResult, out_dir: str | Path, *,
+                        save_json: bool = True, seed: int = 0) -> ReportPaths:
+    """Write ``report.html`` and ``report.md`` (+ images) for ``result`` into ``out_dir``.
+
+    With ``save_json`` the result is also saved as ``advice.json`` there, so
+    ``tlreport out_dir`` can re-render it and ``tltune --advice`` can read it.
+    """
+    out = prepare_dir(out_dir)
+    advice_json = (out / ADVICE_JSON).resolve()
+    if save_json:
+        advice_json.write_text(json.dumps(result.to_dict(), indent=2, default=str),
+                               encoding="utf-8")
+    doc = advice_document(result, advice_json=advice_json, seed=seed)
+    return write_document(doc, out)
