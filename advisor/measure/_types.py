@@ -64,6 +64,10 @@ class ProbeResult:
     folds: int
     majority: float  # accuracy of always predicting the largest class
     learning_curve: tuple[CurvePoint, ...]
+    folds_requested: int = 0  # > folds when the smallest class forced fewer folds
+    n_unconverged: int = 0  # logistic-regression fits that hit max_iter
+    dims: int = 0  # feature dimensions the classifier saw (after any PCA)
+    notes: tuple[str, ...] = ()  # fewer folds, PCA, non-convergence: said, never silent
 
     @property
     def curve_slope(self) -> float:
@@ -78,12 +82,16 @@ class ProbeResult:
     def to_dict(self) -> dict:
         return {"accuracy": self.accuracy, "std": self.std, "folds": self.folds,
                 "majority": self.majority, "curve_slope": self.curve_slope,
-                "learning_curve": [p.to_dict() for p in self.learning_curve]}
+                "learning_curve": [p.to_dict() for p in self.learning_curve],
+                "folds_requested": self.folds_requested, "n_unconverged": self.n_unconverged,
+                "dims": self.dims, "notes": list(self.notes)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ProbeResult":
         return cls(d["accuracy"], d["std"], d["folds"], d["majority"],
-                   tuple(CurvePoint(**p) for p in d["learning_curve"]))
+                   tuple(CurvePoint(**p) for p in d["learning_curve"]),
+                   d.get("folds_requested", 0), d.get("n_unconverged", 0), d.get("dims", 0),
+                   tuple(d.get("notes", ())))
 
 
 @dataclass(frozen=True)
