@@ -1,0 +1,280 @@
+"""Decode a dataset once into train/val/test arrays for the tuner.
+
+Splits, in this order of precedence:
+
+* test: the ``test/`` folder if present, else the folder named by ``test_split``
+  (e.g. ``"val"``), else a stratified ``test_fraction`` of train (seeded);
+* val: the ``val/`` folder if present and not used as test, else a stratified
+  ``val_fraction`` of what is left of train (seeded).
+
+Every split decision is recorded in :attr:`PreparedData.split_source`; files that
+cannot be decoded are reported in :attr:`PreparedData.skipped`, never raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from advisor.data import DatasetIndex, ImageItem, SkippedPath, iter_decoded, scan_layout, subsample
+from advisor.errors import ConfigError, DatasetError
+
+__all__ = ["PreparedData", "prepare_data"]
+
+_DATA_CACHE_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedData:
+    """Decoded images (uint8, ``input_size`` square) and integer labels per split.
+
+    ``files_*`` hold the dataset-relative path of each row, for reports.
+    ``fingerprint`` identifies the arrays' content (file hashes, labels, split
+    assignment, order and input size): caches of derived values key on it.
+    """
+
+    root: Path
+    classes: tuple[str, ...]
+    input_size: int
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    files_train: tuple[str, ...]
+    files_val: tuple[str, ...]
+    files_test: tuple[str, ...]
+    split_source: dict
+    fingerprint: str
+    skipped: tuple[SkippedPath, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def counts(self, split: str) -> dict[str, int]:
+        """Images per class in ``split`` (``train``, ``val`` or ``test``)."""
+        y = getattr(self, f"y_{split}")
+        c = np.bincount(y, minlength=self.n_classes)
+        return {name: int(c[i]) for i, name in enumerate(self.classes)}
+
+    def to_dict(self) -> dict:
+        return {
+            "root": str(self.root),
+            "classes": list(self.classes),
+            "input_size": self.input_size,
+            "counts": {s: self.counts(s) for s in ("train", "val", "test")},
+            "split_source": dict(self.split_source),
+            "fingerprint": self.fingerprint,
+            "skipped": [s.to_dict() for s in self.skipped],
+            "notes": list(self.notes),
+        }
+
+
+def _stratified_holdout(labels: np.ndarray, fraction: float, seed: int, salt: str
+                        ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Split row indices into (kept, held out): ``round(n_c * fraction)`` per class,
+    at least one and never all of a class with two or more images."""
+    rng = np.random.default_rng([seed, int.from_bytes(salt.encode(), "little") % (2**31)])
+    held: list[int] = []
+    notes: list[str] = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) < 2:
+            notes.append(f"class index {int(c)} has {len(idx)} image(s): none held out for {salt}")
+            continue
+        k = min(max(1, int(round(len(idx) * fraction))), len(idx) - 1)
+        held += rng.choice(idx, size=k, replace=False).tolist()
+    held_arr = np.array(sorted(held), dtype=np.int64)
+    kept = np.setdiff1d(np.arange(len(labels)), held_arr)
+    return kept, held_arr, notes
+
+
+def _choose_test_split(index: DatasetIndex, test_split: str | None) -> str | None:
+    if test_split is not None and test_split not in ("train", "val", "test"):
+        raise ConfigError("Unknown test split", expected="'val' or 'test' (a split folder)",
+                          received=repr(test_split), fix="pass --test-split val, or leave it out")
+    if test_split == "train":
+        raise ConfigError("The train split cannot be the test split", expected="'val' or 'test'",
+                          received="'train'", fix="pass --test-split val, or leave it out")
+    if "test" in index.splits:
+        if test_split not in (None, "test"):
+            raise ConfigError(
+                f"The dataset has a test/ folder but test_split={test_split!r} was asked",
+                expected="no test_split (test/ is used) or test_split='test'",
+                received=f"splits {list(index.splits)}",
+                fix="leave --test-split out to evaluate on test/")
+        return "test"
+    if test_split is not None:
+        if test_split not in index.splits:
+            raise DatasetError(f"No {test_split}/ folder to use as the test split",
+                               expected=f"{index.root}/{test_split}/<class>/<image>",
+                               received=f"splits {list(index.splits) or ['none (flat layout)']}",
+                               fix="leave --test-split out to hold out a fraction of train")
+        return test_split
+    return None
+
+
+def _files_key(items: tuple[ImageItem, ...]) -> list:
+    out = []
+    for it in items:
+        try:
+            st = it.path.stat()
+            out.append((it.rel, it.label, it.split, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((it.rel, it.label, it.split, -1, -1))
+    return out
+
+
+def prepare_data(path: str | Path, *, input_size: int = 160, test_split: str | None = None,
+                 val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
+                 max_images: int | None = None, cache_dir: Path | None = None,
+                 progress: Callable[[int], None] | None = None) -> PreparedData:
+    """Scan ``path``, decode every image once at ``input_size`` and split it.
+
+    With ``cache_dir`` the decoded arrays are stored there, keyed by the file list
+    (names, sizes, modification times) and the arguments, and reused by a later call.
+    ``progress(n)`` is called as files are decoded.
+    """
+    if not (0.0 < val_fraction < 1.0 and 0.0 < test_fraction < 1.0):
+        raise ConfigError("Split fractions must lie strictly between 0 and 1",
+                          expected="0 < val_fraction, test_fraction < 1",
+                          received=f"val_fraction={val_fraction}, test_fraction={test_fraction}",
+                          fix="pass fractions such as 0.2")
+    if input_size < 16:
+        raise ConfigError("Input size too small", expected="at least 16 pixels",
+                          received=str(input_size), fix="pass --input-size 96 or more")
+    index = subsample(scan_layout(path), max_images, seed=seed)
+    test_from = _choose_test_split(index, test_split)
+
+    key_src = {"v": _DATA_CACHE_VERSION, "root": str(index.root), "files": _files_key(index.items),
+               "input_size": input_size, "test_split": test_split, "val_fraction": val_fraction,
+               "test_fraction": test_fraction, "seed": seed, "max_images": max_images}
+    key = hashlib.sha1(json.dumps(key_src, sort_keys=True).encode()).hexdigest()[:20]
+    cache_file = Path(cache_dir) / "data" / f"decoded-{input_size}px-{key}.npz" if cache_dir else None
+    if cache_file is not None and cache_file.is_file():
+        return _load(cache_file, index.root)
+
+    data = _decode_and_split(index, input_size, test_from, val_fraction, test_fraction, seed,
+                             progress)
+    if cache_file is not None:
+        _save(cache_file, data)
+    return data
+
+
+def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | None,
+                      val_fraction: float, test_fraction: float, seed: int,
+                      progress: Callable[[int], None] | None) -> PreparedData:
+    classes = index.classes
+    cls_id = {c: i for i, c in enumerate(classes)}
+    pix: list[np.ndarray] = []
+    rows: list[ImageItem] = []
+    md5s: list[str] = []
+    skipped = list(index.skipped)
+    for sf, pixels, _ in iter_decoded(index.items, input_size):
+        if progress:
+            progress(1)
+        if not sf.ok:
+            skipped.append(SkippedPath(sf.item.rel, f"{sf.error_kind}: {sf.error}"))
+            continue
+        pix.append(pixels)
+        rows.append(sf.item)
+        md5s.append(sf.info.md5)
+    if not rows:
+        raise DatasetError(f"No readable image in {index.root}",
+                           expected="at least one decodable image per class",
+                           received=f"{len(skipped)} skipped files",
+                           fix="check the files listed as skipped")
+    x_all = np.stack(pix)
+    y_all = np.array([cls_id[r.label] for r in rows], dtype=np.int32)
+    split_of = np.array([r.split or "train" for r in rows])
+    notes = list(index.notes)
+    source: dict[str, str] = {}
+
+    if index.splits and "train" not in index.splits:
+        raise DatasetError(f"{index.root} has no train split",
+                           expected="a train/ folder next to val/ or test/",
+                           received=f"splits {list(index.splits)}",
+                           fix="rename the training folder to train/")
+    train_idx = np.flatnonzero(split_of == "train")
+    if test_from is not None:
+        test_idx = np.flatnonzero(split_of == test_from)
+        source["test"] = f"folder {test_from}/"
+    else:
+        keep, held, n = _stratified_holdout(y_all[train_idx], test_fraction, seed, "test")
+        test_idx, train_idx = train_idx[held], train_idx[keep]
+        source["test"] = f"stratified {test_fraction:.0%} of train, seed {seed}"
+        notes += n
+    if "val" in index.splits and test_from != "val":
+        val_idx = np.flatnonzero(split_of == "val")
+        source["val"] = "folder val/"
+    else:
+        keep, held, n = _stratified_holdout(y_all[train_idx], val_fraction, seed, "val")
+        val_idx, train_idx = train_idx[held], train_idx[keep]
+        rest = "train" if source["test"].startswith("folder") else "the rest of train"
+        source["val"] = f"stratified {val_fraction:.0%} of {rest}, seed {seed}"
+        notes += n
+    source["train"] = "folder train/" if index.layout == "splits" else "all class folders"
+    if not source["val"].startswith("folder") or not source["test"].startswith("folder"):
+        source["train"] += " minus the held-out images"
+    for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
+        missing = sorted(set(range(len(classes))) - set(y_all[idx].tolist()))
+        if missing:
+            notes.append(f"{name} split has no image of {[classes[m] for m in missing]}")
+    if len(val_idx) == 0 or len(train_idx) == 0:
+        raise DatasetError("Too few readable images to make train and validation splits",
+                           expected="at least two images per class",
+                           received=f"{len(train_idx)} train, {len(val_idx)} val images",
+                           fix="add images, or provide a val/ folder")
+
+    h = hashlib.sha1(json.dumps([list(classes), input_size]).encode())
+    for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
+        h.update(name.encode())
+        for i in idx:
+            h.update(f"{md5s[i]}:{y_all[i]};".encode())
+
+    def files(idx: np.ndarray) -> tuple[str, ...]:
+        return tuple(rows[i].rel for i in idx)
+
+    return PreparedData(
+        root=index.root, classes=classes, input_size=input_size,
+        x_train=x_all[train_idx], y_train=y_all[train_idx],
+        x_val=x_all[val_idx], y_val=y_all[val_idx],
+        x_test=x_all[test_idx], y_test=y_all[test_idx],
+        files_train=files(train_idx), files_val=files(val_idx), files_test=files(test_idx),
+        split_source=source, fingerprint=h.hexdigest()[:16], skipped=tuple(skipped),
+        notes=tuple(notes))
+
+
+def _save(path: Path, data: PreparedData) -> None:
+    meta = {"classes": list(data.classes), "input_size": data.input_size,
+            "files": {s: list(getattr(data, f"files_{s}")) for s in ("train", "val", "test")},
+            "split_source": data.split_source, "fingerprint": data.fingerprint,
+            "skipped": [s.to_dict() for s in data.skipped], "notes": list(data.notes)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, meta=np.array(json.dumps(meta)),
+             **{f"{k}_{s}": getattr(data, f"{k}_{s}") for k in ("x", "y")
+                for s in ("train", "val", "test")})
+    os.replace(tmp, path)
+
+
+def _load(path: Path, root: Path) -> PreparedData:
+    with np.load(path) as z:
+        meta = json.loads(str(z["meta"]))
+        arrays = {k: z[k] for k in z.files if k != "meta"}
+    return PreparedData(
+        root=root, classes=tuple(meta["classes"]), input_size=meta["input_size"],
+        **arrays,
+        **{f"files_{s}": tuple(meta["files"][s]) for s in ("train", "val", "test")},
+        split_source=meta["split_source"], fingerprint=meta["fingerprint"],
+        skipped=tuple(SkippedPath(d["path"], d["reason"]) for d in meta["skipped"]),
+        notes=tuple(meta["notes"]) + (f"decoded arrays reused from {path.name}",))

@@ -1,0 +1,120 @@
+"""The trained network: preprocessing layer, backbone, new head, and the views of
+it that train on cached activations (``head`` on pooled features, ``suffix`` on the
+activation at a freeze boundary). All views share the same layer objects, so
+whatever one trains, the exported ``model`` contains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from advisor.backbones import BackboneSpec, Boundary, WeightsSource, build_backbone, preprocess_fn
+from advisor.errors import InternalError
+
+__all__ = ["Network", "preprocess_affine", "preprocess_layer", "build_network"]
+
+
+def preprocess_affine(spec: BackboneSpec) -> tuple[np.ndarray, np.ndarray]:
+    """``(W, b)`` with ``preprocess_fn(spec)(x) == x @ W + b`` per pixel.
+
+    Measured from the backbone's own ``preprocess_input`` (so the exported model
+    contains exactly that preprocessing as built-in layers) and checked to be affine.
+    """
+    fn = preprocess_fn(spec)
+    probe = np.array([[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]], np.float32)
+    out = np.asarray(fn(probe.copy()[None, None])[0, 0], dtype=np.float64)
+    b = out[0]
+    w = (out[1:] - b) / 255.0  # row i: effect of input channel i
+    rng = np.random.default_rng(0)
+    check = rng.uniform(0, 255, size=(1, 8, 8, 3)).astype(np.float32)
+    want = np.asarray(fn(check.copy()), dtype=np.float64)
+    if not np.allclose(check.astype(np.float64) @ w + b, want, atol=1e-3):
+        raise InternalError(f"The preprocessing of {spec.name} is not a per-pixel affine map",
+                            expected="preprocess_input = scale/offset/channel permutation",
+                            received=f"module keras.applications.{spec.preprocess_module}",
+                            fix="add an explicit preprocessing layer for this backbone")
+    return w.astype(np.float32), b.astype(np.float32)
+
+
+def preprocess_layer(spec: BackboneSpec) -> Any:
+    """A built-in keras layer equal to the backbone's ``preprocess_input``
+    (a saved model then loads without custom objects)."""
+    import keras
+
+    w, b = preprocess_affine(spec)
+    diag = np.diag(w)
+    if np.allclose(w, np.diag(diag)) and np.allclose(diag, diag[0]) and np.allclose(b, b[0]):
+        return keras.layers.Rescaling(float(diag[0]), offset=float(b[0]), name="preprocess")
+    conv = keras.layers.Conv2D(3, 1, name="preprocess", trainable=False)
+    conv.build((None, None, None, 3))
+    conv.set_weights([w[None, None], b])
+    return conv
+
+
+@dataclass
+class Network:
+    """One trial's keras objects (released together after the trial)."""
+
+    backbone: Any  # keras.Model: preprocessed image -> last feature map
+    model: Any  # raw RGB 0..255 image -> class probabilities (exported)
+    head: Any  # pooled features -> probabilities
+    suffix: Any | None  # activation at ``boundary`` -> probabilities (cached fine-tuning)
+    boundary: Boundary | None
+    input_size: int
+
+    def prefix(self, with_boundary: bool) -> Any:
+        """raw image -> [pooled features] or [boundary activation, pooled features]."""
+        import keras
+
+        inp = keras.Input((self.input_size, self.input_size, 3), name="image")
+        outs = [self.backbone.output]
+        if with_boundary:
+            outs.insert(0, self.backbone.get_layer(self.boundary.name).output)
+        feats = keras.Model(self.backbone.input, outs)(self.model.get_layer("preprocess")(inp))
+        feats = feats if isinstance(feats, list) else [feats]
+        pooled = keras.layers.GlobalAveragePooling2D()(feats[-1])
+        return keras.Model(inp, feats[:-1] + [pooled])
+
+    def freeze_through(self, index: int) -> None:
+        """Layers ``0..index`` frozen, later ones trainable; BatchNorm always frozen
+        (inference mode), as the fine-tuning recipe requires."""
+        import keras
+
+        self.backbone.trainable = True
+        for i, layer in enumerate(self.backbone.layers):
+            bn = isinstance(layer, keras.layers.BatchNormalization)
+            layer.trainable = i > index and not bn
+
+
+def build_network(spec: BackboneSpec, input_size: int, weights: WeightsSource, n_classes: int,
+                  dropout: float, boundary: Boundary | None) -> Network:
+    """Build backbone + head. ``boundary`` (not ``input``/last) also builds ``suffix``:
+    the layers after the boundary re-called on a ``keras.Input`` of its activation."""
+    import keras
+
+    backbone = build_backbone(spec, input_size, weights)
+    backbone.trainable = False
+    gap = keras.layers.GlobalAveragePooling2D(name="pool")
+    drop = keras.layers.Dropout(dropout, name="head_dropout")
+    dense = keras.layers.Dense(n_classes, activation="softmax", dtype="float32", name="head")
+
+    inp = keras.Input((input_size, input_size, 3), name="image")
+    # no training=False here: from scratch BatchNorm must train; when fine-tuning,
+    # BN layers are set trainable=False, which keras runs in inference mode
+    out = dense(drop(gap(backbone(preprocess_layer(spec)(inp)))))
+    model = keras.Model(inp, out, name=f"{spec.name}_classifier")
+
+    feat = keras.Input((backbone.output.shape[-1],), name="pooled")
+    head = keras.Model(feat, dense(drop(feat)), name="head_model")
+
+    suffix = None
+    if boundary is not None and 0 <= boundary.index < len(backbone.layers) - 1:
+        # keras clones the graph from this intermediate tensor: a model whose input
+        # is the boundary activation, sharing the backbone's later layers
+        cut = backbone.get_layer(boundary.name).output
+        tail = keras.Model(cut, backbone.output)
+        s_in = keras.Input(cut.shape[1:], name="boundary_activation")
+        suffix = keras.Model(s_in, dense(drop(gap(tail(s_in)))), name="suffix_model")
+    return Network(backbone, model, head, suffix, boundary, input_size)

@@ -1,0 +1,381 @@
+"""Run one trial (train + validate) or the final fit, fast on a CPU.
+
+The frozen part of the backbone runs once per run, not once per epoch per trial:
+its activations (pooled features, and the activation at the trial's freeze
+boundary) are cached, K augmented views per training image, and the trainable
+rest trains on them. See ``docs/training-recipe.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from advisor.backbones import (
+    Boundary,
+    WeightsSource,
+    block_boundaries,
+    build_backbone,
+    get_backbone,
+    resolve_weights,
+    set_bn_momentum,
+)
+from advisor.errors import ConfigError
+from tuner._augment import AugmentSpec, apply_params, draw_params, get_augmentation
+from tuner._cache import ActivationCache, CacheKey
+from tuner._data import PreparedData
+from tuner._model import Network, build_network
+from tuner._train import ArrayFeed, Best, ImageFeed, balanced_weights, fit_phase
+from tuner._types import EpochRecord, TrialOutcome, TrialParams
+
+__all__ = ["TrialRunner", "VIEWS", "SCRATCH_MAX_SIZE", "SCRATCH_BN_MOMENTUM"]
+
+VIEWS = 4  # augmented views cached per training image (one is picked per epoch)
+SCRATCH_MAX_SIZE = 128  # from-scratch training resizes larger inputs down to this
+SCRATCH_BN_MOMENTUM = 0.9
+_CACHE_BATCH = 64
+
+
+def head_epochs(params: TrialParams, all_frozen: bool) -> int:
+    """Epochs of the linear-probe phase: all of them for a feature extractor,
+    else a third of the budget (at least one)."""
+    return params.epochs if all_frozen else max(1, params.epochs // 3)
+
+
+def gpu_available() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+@contextlib.contextmanager
+def _precision(mixed: bool) -> Iterator[None]:
+    import keras
+
+    old = keras.mixed_precision.dtype_policy()
+    if mixed:
+        keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy(old)
+
+
+@dataclass
+class _Trained:
+    """A trained network, still alive (the caller releases it)."""
+
+    net: Network
+    best: Best
+    history: list[EpochRecord]
+    notes: list[str] = field(default_factory=list)
+    scratch: bool = False
+    mixed_precision: bool = False
+
+
+class TrialRunner:
+    """Trains trials on one :class:`PreparedData`.
+
+    ``views``: augmented views of each training image kept in the activation cache;
+    ``cache_budget_mb``: above this size the boundary activations are not cached
+    and fine-tuning runs the whole network on the images.
+    """
+
+    def __init__(self, data: PreparedData, *, backbone: str = "mobilenet_v2",
+                 weights: str = "imagenet", seed: int = 0, cache_dir: Path | None = None,
+                 views: int = VIEWS, cache_budget_mb: float = 2048) -> None:
+        self.data = data
+        self.backbone = backbone
+        self.weights = weights
+        self.seed = seed
+        self.cache_dir = cache_dir
+        self.views = views
+        self.cache_budget_mb = cache_budget_mb
+        self._cache: ActivationCache | None = None
+        self._boundaries: list[Boundary] | None = None
+        self._weights_source: WeightsSource | None = None
+        self._small: dict[str, np.ndarray] | None = None
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def spec(self):
+        return get_backbone(self.backbone)
+
+    @property
+    def cache(self) -> ActivationCache:
+        """The activation cache (``computed``/``loaded`` count its entries)."""
+        if self._cache is None:
+            self._cache = ActivationCache(self.cache_dir)
+        return self._cache
+
+    def _weights_src(self) -> WeightsSource:
+        if self._weights_source is None:
+            self._weights_source = resolve_weights(self.spec, self.weights)
+        return self._weights_source
+
+    def boundaries(self) -> list[Boundary]:
+        """Freeze boundaries of the backbone: ``[input, block 1, ..., all frozen]``."""
+        if self._boundaries is None:
+            import keras
+
+            model = build_backbone(self.spec, self.data.input_size, WeightsSource("random", None))
+            self._boundaries = block_boundaries(model, self.spec)
+            del model
+            keras.backend.clear_session()
+        return list(self._boundaries)
+
+    @property
+    def n_blocks(self) -> int:
+        return self.boundaries()[-1].block
+
+    def class_weights(self) -> np.ndarray:
+        """Balanced class weights of the training split (all 1.0 when balanced)."""
+        return balanced_weights(self.data.y_train, self.data.n_classes)
+
+    def _validate(self, params: TrialParams) -> AugmentSpec:
+        n = self.n_blocks
+        if not -1 <= params.freeze_block <= n:
+            raise ConfigError("freeze_block out of range", expected=f"-1 (scratch) .. {n}",
+                              received=str(params.freeze_block),
+                              fix=f"pick a block between 0 and {n} of {self.backbone}")
+        bad = [k for k in ("head_lr", "backbone_lr") if not getattr(params, k) > 0]
+        bad += [k for k in ("batch_size", "epochs", "patience") if getattr(params, k) < 1]
+        if not 0.0 <= params.dropout < 1.0:
+            bad.append("dropout")
+        if not 0.0 <= params.label_smoothing < 1.0:
+            bad.append("label_smoothing")
+        if bad:
+            raise ConfigError(f"Invalid trial parameters {bad}",
+                              expected="positive learning rates, batch size, epochs and patience; "
+                                       "dropout and label smoothing in [0, 1)",
+                              received=str({k: getattr(params, k) for k in bad}),
+                              fix="fix the search space")
+        return get_augmentation(params.augmentation)
+
+    # ------------------------------------------------------------- public API
+    def run(self, params: TrialParams,
+            on_epoch: Callable[[int, float], None] | None = None) -> TrialOutcome:
+        """Train one configuration and return its best validation accuracy.
+
+        ``on_epoch(epoch, val_accuracy)`` runs after every epoch; an exception it
+        raises (e.g. ``optuna.TrialPruned``) stops the trial and propagates.
+        """
+        t0 = time.perf_counter()
+        trained = None
+        try:
+            trained = self._train(params, on_epoch)
+            best = trained.best
+            return TrialOutcome(val_accuracy=best.accuracy, val_loss=best.loss,
+                                epochs_run=len(trained.history),
+                                seconds=round(time.perf_counter() - t0, 3),
+                                history=tuple(trained.history), notes=tuple(trained.notes))
+        finally:
+            del trained
+            self._release()
+
+    def fit_final(self, params: TrialParams, out_dir: Path, *,
+                  export: tuple[str, ...] = ("keras",)):
+        """Retrain ``params`` with the trial protocol, evaluate once on the test
+        split and export the model; returns a :class:`~tuner._final.FinalResult`."""
+        from tuner._final import EXPORT_FORMATS, finish_final
+
+        unknown = [e for e in export if e not in EXPORT_FORMATS]
+        if unknown:
+            raise ConfigError(f"Unknown export format(s) {unknown}",
+                              expected=f"some of {list(EXPORT_FORMATS)}", received=str(list(export)),
+                              fix="pass --export keras,savedmodel,tflite or a subset")
+        t0 = time.perf_counter()
+        trained = None
+        try:
+            trained = self._train(params, None)
+            return finish_final(self, params, trained, Path(out_dir), export, t0)
+        finally:
+            del trained
+            self._release()
+
+    def build(self, params: TrialParams) -> Network:
+        """The untrained network of ``params`` (the caller releases it with
+        ``keras.backend.clear_session()``)."""
+        self._validate(params)
+        return self._build(params)
+
+    # --------------------------------------------------------------- internals
+    @staticmethod
+    def _release() -> None:
+        import keras
+
+        keras.backend.clear_session()
+        gc.collect()
+
+    def _build(self, params: TrialParams) -> Network:
+        import keras
+
+        keras.utils.set_random_seed(self.seed)
+        if params.freeze_block == -1:
+            net = build_network(self.spec, self.scratch_size, WeightsSource("random", None),
+                                self.data.n_classes, params.dropout, None)
+            net.backbone.trainable = True
+            set_bn_momentum(net.backbone, SCRATCH_BN_MOMENTUM)
+            return net
+        bounds = self.boundaries()
+        bnd = bounds[params.freeze_block]
+        return build_network(self.spec, self.data.input_size, self._weights_src(),
+                             self.data.n_classes, params.dropout,
+                             None if params.freeze_block == self.n_blocks else bnd)
+
+    @property
+    def scratch_size(self) -> int:
+        return min(self.data.input_size, SCRATCH_MAX_SIZE)
+
+    def split(self, name: str, scratch: bool = False) -> np.ndarray:
+        """Images of split ``name`` at the size the model of the trial takes."""
+        x = getattr(self.data, f"x_{name}")
+        if not scratch or self.scratch_size == self.data.input_size:
+            return x
+        if self._small is None:
+            self._small = {}
+        if name not in self._small:
+            import tensorflow as tf
+
+            s = self.scratch_size
+            small = tf.image.resize(x, (s, s), antialias=True) if len(x) else np.zeros((0, s, s, 3))
+            self._small[name] = np.clip(np.round(np.asarray(small)), 0, 255).astype(np.uint8)
+        return self._small[name]
+
+    def _train(self, params: TrialParams,
+               on_epoch: Callable[[int, float], None] | None) -> _Trained:
+        aug = self._validate(params)
+        mixed = gpu_available()
+        with _precision(mixed):
+            net = self._build(params)
+        d = self.data
+        y = np.eye(d.n_classes, dtype=np.float32)[d.y_train]
+        cw = self.class_weights()
+        w = cw[d.y_train]
+        notes = [f"mixed_precision: {mixed}"]
+        if not np.allclose(cw[cw > 0], 1.0):
+            notes.append("class weights (balanced): " + ", ".join(
+                f"{c}={cw[i]:.3g}" for i, c in enumerate(d.classes)))
+        history: list[EpochRecord] = []
+        common = dict(patience=params.patience, batch_size=params.batch_size,
+                      label_smoothing=params.label_smoothing, seed=self.seed,
+                      history=history, on_epoch=on_epoch)
+
+        if params.freeze_block == -1:
+            notes.append(f"from scratch at {self.scratch_size}px, BatchNorm momentum "
+                         f"{SCRATCH_BN_MOMENTUM}, lr {params.head_lr}")
+            best = fit_phase(net.model, ImageFeed(self.split("train", True), y, w, aug),
+                             self.split("val", True).astype(np.float32), d.y_val, phase="scratch",
+                             lr=params.head_lr, epochs=params.epochs, start_epoch=0, best=None,
+                             **common)
+            return _Trained(net, best, history, notes, scratch=True, mixed_precision=mixed)
+
+        all_frozen = net.boundary is None and params.freeze_block == self.n_blocks
+        bnd = self.boundaries()[params.freeze_block]
+        cached_suffix = net.suffix is not None and self._fits_budget(net, aug)
+        if net.suffix is not None and not cached_suffix:
+            notes.append(f"boundary activations of {bnd.name} exceed the cache budget "
+                         f"({self.cache_budget_mb} MB): fine-tuning runs on the images")
+        pooled, acts, cache_note = self._activations(net, aug, cached_suffix)
+        notes.append(cache_note)
+
+        n_head = head_epochs(params, all_frozen)
+        best = fit_phase(net.head, ArrayFeed(pooled["train"], y, w), pooled["val"], d.y_val,
+                         phase="head", lr=params.head_lr, epochs=n_head, start_epoch=0, best=None,
+                         **common)
+        if not all_frozen:
+            net.freeze_through(bnd.index)
+            n_ft = max(1, params.epochs - n_head)
+            if cached_suffix:
+                model, feed, x_val = net.suffix, ArrayFeed(acts["train"], y, w), acts["val"]
+            else:
+                model, feed = net.model, ImageFeed(d.x_train, y, w, aug)
+                x_val = d.x_val.astype(np.float32)
+            best = fit_phase(model, feed, x_val, d.y_val, phase="finetune", lr=params.backbone_lr,
+                             epochs=n_ft, start_epoch=len(history), best=best, **common)
+        return _Trained(net, best, history, notes, mixed_precision=mixed)
+
+    # ---------------------------------------------------------------- caching
+    def _key(self, boundary: str, aug: AugmentSpec) -> CacheKey:
+        return CacheKey(fingerprint=self.data.fingerprint, backbone=self.spec.name,
+                        weights=self._weights_src().fingerprint(), input_size=self.data.input_size,
+                        boundary=boundary, augmentation=aug.level,
+                        views=self.views if aug.enabled else 1, seed=self.seed)
+
+    def _fits_budget(self, net: Network, aug: AugmentSpec) -> bool:
+        shape = net.backbone.get_layer(net.boundary.name).output.shape[1:]
+        k = self.views if aug.enabled else 1
+        n = k * len(self.data.x_train) + len(self.data.x_val)
+        return n * math.prod(shape) * 2 <= self.cache_budget_mb * 2**20
+
+    def _activations(self, net: Network, aug: AugmentSpec, with_boundary: bool
+                     ) -> tuple[dict, dict | None, str]:
+        """Pooled features (and boundary activations) from the cache, computing
+        what is missing in one pass over the images."""
+        pkey = self._key("pooled", aug)
+        bkey = self._key(net.boundary.name, aug) if with_boundary else None
+        pooled = self.cache.get(pkey)
+        acts = self.cache.get(bkey) if bkey else None
+        if pooled is not None and (bkey is None or acts is not None):
+            what = "pooled features" + (f" and {bkey.boundary}" if bkey else "")
+            return pooled, acts, f"activation cache hit: {what} ({aug.level}, {pkey.views} views)"
+        t0 = time.perf_counter()
+        need_b = bkey is not None and acts is None
+        out = self._compute(net, aug, pkey if pooled is None else None, bkey if need_b else None)
+        if pooled is None:
+            pooled = self.cache.commit(pkey, out["pooled"])
+        if need_b:
+            acts = self.cache.commit(bkey, out["boundary"])
+        what = "pooled features" + (f" and {bkey.boundary}" if bkey else "")
+        return pooled, acts, (f"activation cache computed: {what} ({aug.level}, {pkey.views} views)"
+                              f" in {time.perf_counter() - t0:.1f}s")
+
+    def _compute(self, net: Network, aug: AugmentSpec, pkey: CacheKey | None,
+                 bkey: CacheKey | None) -> dict[str, dict[str, np.ndarray]]:
+        """Run the frozen prefix over every training view and the validation images;
+        entries whose key is ``None`` are computed but not kept."""
+        import tensorflow as tf
+
+        prefix = net.prefix(bkey is not None)
+        d = self.data
+        views = self.views if aug.enabled else 1
+        names = (["boundary"] if bkey is not None else []) + ["pooled"]
+        targets = {}
+        for name, key, t in zip(names, (bkey, pkey) if bkey is not None else (pkey,), prefix.outputs):
+            shapes = {"train": (views, len(d.x_train)) + tuple(t.shape[1:]),
+                      "val": (len(d.x_val),) + tuple(t.shape[1:])}
+            targets[name] = (self.cache.allocate(key, shapes) if key is not None
+                             else {k: np.empty(v, np.float16) for k, v in shapes.items()})
+
+        @tf.function(input_signature=[tf.TensorSpec((None, d.input_size, d.input_size, 3), tf.uint8),
+                                      tf.TensorSpec((None, 7), tf.float32)])
+        def run_augmented(x, p):
+            out = prefix(apply_params(x, p), training=False)
+            return [tf.cast(o, tf.float16) for o in (out if isinstance(out, list) else [out])]
+
+        @tf.function(input_signature=[tf.TensorSpec((None, d.input_size, d.input_size, 3), tf.uint8)])
+        def run_plain(x):
+            out = prefix(tf.cast(x, tf.float32), training=False)
+            return [tf.cast(o, tf.float16) for o in (out if isinstance(out, list) else [out])]
+
+        def fill(x: np.ndarray, params: np.ndarray | None, dest: dict[str, np.ndarray]) -> None:
+            for s in range(0, len(x), _CACHE_BATCH):
+                b = slice(s, s + _CACHE_BATCH)
+                outs = run_plain(x[b]) if params is None else run_augmented(x[b], params[b])
+                for name, o in zip(names, outs):
+                    dest[name][b] = o.numpy()
+
+        for v in range(views):
+            params = (draw_params(aug, len(d.x_train), np.random.default_rng([self.seed, v, 23]))
+                      if aug.enabled else None)
+            fill(d.x_train, params, {n: targets[n]["train"][v] for n in names})
+        fill(d.x_val, None, {n: targets[n]["val"] for n in names})
+        return targets
