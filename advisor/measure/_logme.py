@@ -141,6 +141,8 @@ def logme(features: np.ndarray, labels: np.ndarray) -> float:
     Mean over classes of the maximised log evidence of the one-vs-rest target,
     divided by N. Computed in float64 from one SVD of the features.
     """
+    from threadpoolctl import threadpool_limits
+
     f = _as_features(features)
     labels = np.asarray(labels).ravel()
     if labels.shape[0] != f.shape[0]:
@@ -154,7 +156,9 @@ def logme(features: np.ndarray, labels: np.ndarray) -> float:
                          received=f"{classes.size} class", fix="add images of another class")
     n, d = f.shape
     onehot = (labels[:, None] == classes[None, :]).astype(np.float64)  # (N, C)
-    s2, zs = _spectrum(f, onehot)  # zs: (k, C)
+    # one thread: on a busy 2-core machine OpenBLAS threads spin and run 2x slower
+    with threadpool_limits(limits=1):
+        s2, zs = _spectrum(f, onehot)  # zs: (k, C)
     total = 0.0
     for c in range(classes.size):
         y = onehot[:, c]
