@@ -49,8 +49,9 @@ DEFAULT_BACKBONE = "mobilenet_v2"
 
 @dataclass(frozen=True)
 class SweepEvent:
-    """What ``progress`` receives. ``kind``: ``prepare``, ``trial_start``, ``epoch``,
-    ``trial_end``, ``final_start`` or ``final_end``."""
+    """What ``progress`` receives. ``kind``: ``start`` (``message`` is the run
+    directory), ``trial_start``, ``epoch``, ``trial_end``, ``final_start`` or
+    ``final_end``."""
 
     kind: str
     n_finished: int
@@ -211,6 +212,7 @@ class _Sweep:
     def run(self, backend: Any, export: tuple[str, ...]) -> SweepResult:
         t = time.perf_counter()
         trials = backend.trials()
+        self._emit("start", trials, message=str(self.run_dir))
         write_results(self.run_dir, self.result(trials, "running"))
         while sum(r.is_finished for r in trials) < self.config.trials:
             self.run_trial(backend)
@@ -290,6 +292,15 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     if trials is not None and trials < 1:
         raise ConfigError("The number of trials must be positive", expected="--trials >= 1",
                           received=str(trials), fix="pass --trials 30, for example")
+    if export is not None:
+        from tuner._final import EXPORT_FORMATS
+
+        unknown = [e for e in export if e not in EXPORT_FORMATS]
+        if unknown or not export:
+            raise ConfigError(f"Unknown export format(s) {unknown}",
+                              expected=f"one or more of {list(EXPORT_FORMATS)}",
+                              received=str(list(export)),
+                              fix="pass --export keras,savedmodel,tflite or a subset")
     index = scan_layout(path)
     fingerprint = dataset_fingerprint(index)
     advice_obj = load_advice(advice) if advice is not None else None
