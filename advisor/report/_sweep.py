@@ -58,8 +58,8 @@ def _scored(trials: list[dict]) -> list[dict]:
 
 
 def _final_metrics(final: dict) -> list[tuple[str, str]]:
-    keys = (("accuracy", "Test accuracy"), ("macro_f1", "Test macro-F1"),
-            ("loss", "Test loss"), ("n_test", "Test images"))
+    keys = (("test_accuracy", "Test accuracy"), ("macro_f1", "Test macro-F1"),
+            ("test_loss", "Test loss"), ("n_test", "Test images"))
     return [(label, num(final[k])) for k, label in keys if final.get(k) is not None]
 
 
@@ -158,8 +158,8 @@ def _search(d: dict) -> Section:
 def _per_class_rows(final: dict) -> tuple[tuple[str, ...], ...]:
     pc: Any = final.get("per_class") or {}
     if isinstance(pc, dict):
-        pc = [{"class": k, **v} for k, v in pc.items()]
-    return tuple((str(r.get("class", r.get("label", "?"))), num(r.get("precision")),
+        pc = [{"label": k, **v} for k, v in pc.items()]
+    return tuple((str(r.get("label", r.get("class", "?"))), num(r.get("precision")),
                   num(r.get("recall")), num(r.get("f1")), num(r.get("support")))
                  for r in pc)
 
@@ -186,12 +186,26 @@ def _test(d: dict, thumbs: ThumbMaker) -> Section | None:
     final = d.get("final")
     if not final:
         return None
-    blocks: list[Block] = [KeyValues(tuple(_final_metrics(final)))]
+    facts = _final_metrics(final)
+    if final.get("test_source"):
+        facts.append(("Test images from", str(final["test_source"])))
+    if final.get("backbone"):
+        facts.append(("Model", f"{final['backbone']} ({final.get('weights', '?')}), "
+                               f"{final.get('input_size', '?')} px input"))
+    if final.get("val_accuracy") is not None:
+        facts.append(("Validation accuracy (final training)", num(final["val_accuracy"])))
+    if final.get("epochs_run") is not None:
+        facts.append(("Epochs (final training)", num(final["epochs_run"])))
+    if final.get("train_protocol"):
+        facts.append(("Protocol", str(final["train_protocol"])))
+    blocks: list[Block] = [KeyValues(tuple(facts))]
+    blocks += [Text(str(n), "muted") for n in final.get("notes") or ()]
     classes = list(final.get("classes") or [])
-    cm = final.get("confusion_matrix")
+    cm = final.get("confusion")
     if cm and classes:
         blocks.append(Figure(_plots.confusion_matrix(cm, classes), "confusion",
-                             "Confusion matrix on the test set (rows: true class)"))
+                             "Confusion matrix on the test set (rows: true class, "
+                             "colour: share of the true class)"))
     rows = _per_class_rows(final)
     if rows:
         blocks += [Heading("Per class"),
@@ -202,20 +216,53 @@ def _test(d: dict, thumbs: ThumbMaker) -> Section | None:
         blocks += [Heading("Misclassified test images"), gallery]
     elif "misclassified" in final:
         blocks.append(Text("No test image was misclassified.", "muted"))
-    exported = final.get("exported") or final.get("files")
-    if exported:
-        blocks += [Heading("Exported files"), *json_blocks(exported)]
+    exports = dict(final.get("exports") or {})
+    if final.get("labels_path"):
+        exports["labels"] = final["labels_path"]
+    if exports:
+        blocks += [Heading("Exported files"),
+                   Table(("Format", "Path"), tuple((k, str(v)) for k, v in exports.items()), "ll")]
     return Section("test", "Test results", tuple(blocks))
 
 
+def _data(d: dict) -> list[Block]:
+    data = d.get("data") or {}
+    counts = data.get("counts") or {}
+    classes = list(data.get("classes") or [])
+    blocks: list[Block] = []
+    facts = [("Dataset", str(data.get("root", DASH))),
+             ("Input size", f"{data['input_size']} px" if data.get("input_size") else DASH)]
+    facts += [(f"{k} split", str(v)) for k, v in (data.get("split_source") or {}).items()]
+    if data.get("skipped"):
+        facts.append(("Files left out", num(len(data["skipped"]))))
+    blocks.append(KeyValues(tuple(facts)))
+    splits = [s for s in ("train", "val", "test") if s in counts]
+    if classes and splits:
+        rows = [(c, *[num(int(counts[s].get(c, 0))) for s in splits]) for c in classes]
+        rows.append(("all classes", *[num(sum(int(v) for v in counts[s].values()))
+                                      for s in splits]))
+        blocks.append(Table(("Class", *splits), tuple(rows), "l" + "r" * len(splits),
+                            highlight=(len(rows) - 1,)))
+    blocks += [Text(str(n), "muted") for n in data.get("notes") or ()]
+    return blocks
+
+
 def _reproduce(d: dict) -> Section:
-    blocks: list[Block] = [Code(d.get("command") or DASH)]
+    blocks: list[Block] = [Text("This command runs the same sweep again (into a new run folder):",
+                                "muted"), Code(d.get("command") or DASH)]
     if d.get("data"):
-        blocks += [Heading("Data"), *json_blocks(d["data"])]
-    if d.get("config"):
-        blocks += [Heading("Configuration"), *json_blocks(d["config"])]
+        blocks += [Heading("Data"), *_data(d)]
+    config = {k: v for k, v in (d.get("config") or {}).items()
+              if k not in ("advice", "space", "classes", "extra")}
+    if config:
+        blocks += [Heading("Configuration"), *json_blocks(config)]
+    space = (d.get("config") or {}).get("space") or {}
+    dims = space.get("dimensions") if isinstance(space, dict) else None
+    if dims:
+        blocks += [Heading("Search space"), *json_blocks(dims)]
     if d.get("timings"):
-        blocks += [Heading("Timings"), *json_blocks(d["timings"])]
+        timings = {k: v for k, v in d["timings"].items() if k != "previous_sessions"}
+        blocks += [Heading("Timings (seconds)"), *json_blocks(timings)]
     return Section("reproduce", "Reproduce", tuple(blocks))
 
 

@@ -118,7 +118,9 @@ def make_advice_result(root: Path) -> AdviceResult:
 
 def make_sweep_results(root: Path, run_dir: Path) -> dict:
     """A ``results.json`` dict (SweepResult.to_dict()) with a final test evaluation."""
+    from tuner._final import ClassMetrics, FinalResult, Misclassified
     from tuner._results import SweepResult, TrialRecord
+    from tuner._types import TrialParams
 
     rng = np.random.default_rng(3)
     trials = []
@@ -138,22 +140,34 @@ def make_sweep_results(root: Path, run_dir: Path) -> dict:
             epochs_run=len(hist), seconds=30.0 + n, history=() if state == "FAIL" else hist,
             message="out of memory" if state == "FAIL" else ""))
     index = scan_layout(root)
-    classes = list(index.classes)
+    classes = tuple(index.classes)
     val = [i for i in index.items if i.split == "val"]
-    mis = [{"path": val[0].rel, "true": val[0].label, "pred": classes[-1], "confidence": 0.71},
-           {"path": val[-1].rel, "true": val[-1].label, "pred": HOSTILE, "confidence": 0.55},
-           {"path": "val/ants/deleted.png", "true": "ants", "pred": "bees", "confidence": 0.5}]
-    final = {"accuracy": 0.833, "macro_f1": 0.82, "n_test": len(val), "classes": classes,
-             "confusion_matrix": [[3, 0, 0], [1, 2, 0], [0, 1, 3]],
-             "per_class": [{"class": c, "precision": 0.8, "recall": 0.75, "f1": 0.77,
-                            "support": 3} for c in classes],
-             "misclassified": mis}
+    mis = (Misclassified(val[0].rel, val[0].label, classes[-1], 0.71),
+           Misclassified(val[-1].rel, val[-1].label, HOSTILE, 0.55),
+           Misclassified("val/ants/deleted.png", "ants", "bees", 0.5))
+    final = FinalResult(
+        params=TrialParams.from_dict(trials[-1].params), backbone="mobilenet_v2",
+        weights="imagenet", classes=classes, input_size=160, val_accuracy=0.75, epochs_run=4,
+        test_accuracy=0.833, test_loss=0.52, macro_f1=0.82, n_test=len(val),
+        test_source="val/ folder", per_class=tuple(ClassMetrics(c, 0.8, 0.75, 0.77, 3)
+                                                    for c in classes),
+        confusion=((3, 0, 0), (1, 2, 0), (0, 1, 3)), misclassified=mis,
+        exports={"keras": str(run_dir / "model" / "model.keras")},
+        labels_path=str(run_dir / "model" / "labels.json"), seconds=50.0)
+    counts = {s: {c: sum(i.label == c and i.split == s for i in index.items) for c in classes}
+              for s in ("train", "val")}
+    data = {"root": str(index.root), "classes": list(classes), "input_size": 160,
+            "counts": {**counts, "test": counts["val"]},
+            "split_source": {"test": "val/ folder", "val": "10% of train (seed 0)"},
+            "fingerprint": "abc", "skipped": [], "notes": []}
     result = SweepResult(run_dir=str(run_dir), status="done",
-                         config={"dataset": str(root), "trials": 8, "backbone": "mobilenet_v2"},
+                         config={"dataset": str(root), "trials": 8, "backbone": "mobilenet_v2",
+                                 "seed": 0, "space": {"dimensions": [
+                                     {"name": "head_lr", "low": 1e-4, "high": 1e-2, "log": True}]}},
                          command=f"tltune {root} --trials 8 --out {run_dir}",
-                         trials=tuple(trials), n_requested=8, data={"root": str(root)},
-                         final=final,
+                         trials=tuple(trials), n_requested=8, data=data, final=final.to_dict(),
                          importances={"freeze_block": 0.55, "head_lr": 0.3, "backbone_lr": 0.15},
+                         timings={"search_s": 250.0, "final_s": 50.0},
                          warnings=("trial 6 failed: out of memory",))
     return result.to_dict()
 
