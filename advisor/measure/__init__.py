@@ -1,5 +1,18 @@
 """Measurements on extracted features: transferability (LogME), linear probes, projections."""
 
+from advisor.measure._cache import FeatureCache, content_fingerprint, default_cache_dir
+from advisor.measure._features import BNStats, FeaturePass, extract_features
 from advisor.measure._logme import logme
+from advisor.measure._measure import measure
+from advisor.measure._pixels import pixel_features
+from advisor.measure._probe import probe
+from advisor.measure._project import project_2d
+from advisor.measure._shift import channel_w2, shift_profile
+from advisor.measure._types import CurvePoint, LayerShift, Measurements, ProbeResult, ShiftProfile
 
-__all__ = ["logme"]
+__all__ = [
+    "BNStats", "CurvePoint", "FeatureCache", "FeaturePass", "LayerShift", "Measurements",
+    "ProbeResult", "ShiftProfile", "channel_w2", "content_fingerprint", "default_cache_dir",
+    "extract_features", "logme", "measure", "pixel_features", "probe", "project_2d",
+    "shift_profile",
+]

@@ -1,0 +1,95 @@
+"""Render an :class:`AdviceResult` in the terminal, and a rich progress factory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from advisor._result import AdviceResult
+
+__all__ = ["render_advice", "rich_progress"]
+
+_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+@contextlib.contextmanager
+def rich_progress(console: Console, enabled: bool = True) -> Iterator:
+    """Yield a progress factory ``(what, total) -> advance`` backed by one rich Progress."""
+    if not enabled:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console, transient=False) as prog:
+        def factory(what: str, total: int):
+            task = prog.add_task(escape(what), total=total)
+            return lambda n=1: prog.advance(task, n)
+
+        yield factory
+
+
+def render_advice(result: AdviceResult, console: Console, *, max_files: int = 3) -> None:
+    a, m, p, h = result.advice, result.chosen, result.profile, result.health
+    head = (f"[bold]{a.scenario}[/bold]  (confidence {a.confidence:.2f}; runner-up {a.runner_up})\n"
+            f"backbone {escape(a.backbone)} at {a.input_size}px; freeze through "
+            f"[bold]{escape(a.freeze_layer)}[/bold] (layer {a.freeze_index}, block {a.freeze_block}/{a.n_blocks})\n"
+            f"head lr {a.head_lr.low:g}..{a.head_lr.high:g}"
+            + (f", backbone lr {a.backbone_lr.low:g}..{a.backbone_lr.high:g}" if a.backbone_lr else "")
+            + f"; augmentation {a.augmentation.level} (flip {a.augmentation.flip})")
+    console.print(Panel(head, title="Recommendation", border_style="green"))
+    t = Table(title="Why", show_header=True, header_style="bold")
+    t.add_column("reason")
+    t.add_column("value", justify="right")
+    t.add_column("threshold", justify="right")
+    for r in a.reasons:
+        t.add_row(escape(r.text), "" if r.value is None else f"{r.value:.3g}",
+                  "" if r.threshold is None else f"{r.threshold:.3g}")
+    console.print(t)
+    for c in a.what_would_change:
+        console.print(f"  [dim]•[/dim] {escape(c)}")
+
+    d = Table(title=f"Dataset ({escape(p.layout)} layout, {p.n_readable}/{p.n_files} readable)",
+              header_style="bold")
+    d.add_column("class")
+    splits = [s for s in p.counts if s != "all"] or ["all"]
+    for s in splits:
+        d.add_column(s, justify="right")
+    for c in p.classes:
+        d.add_row(escape(c), *[str(p.counts[s].get(c, 0)) for s in splits])
+    console.print(d)
+    console.print(f"  image sizes min {p.sizes['min']} median {p.sizes['median']} max {p.sizes['max']}; "
+                  f"modes {escape(str(p.modes))}")
+
+    if len(result.measurements) > 1:
+        r = Table(title="Backbone ranking", header_style="bold")
+        for col in ("backbone", "probe acc", "LogME", "similarity"):
+            r.add_column(col, justify="right" if col != "backbone" else "left")
+        for mm in result.measurements:
+            r.add_row(mm.backbone, f"{mm.probe.accuracy:.3f}", f"{mm.logme:.3f}", f"{mm.similarity:.2f}")
+        console.print(r)
+
+    hl = Table(title=f"Health ({h.n_readable}/{h.n_files} readable)", header_style="bold")
+    hl.add_column("severity")
+    hl.add_column("check")
+    hl.add_column("n", justify="right")
+    hl.add_column("finding")
+    for f in h.findings:
+        files = list(f.files[:max_files]) or [" = ".join(g) for g in f.groups[:max_files]]
+        more = f.count - len(files)
+        text = escape(f.message) + ("\n  " + "\n  ".join(escape(x) for x in files) if files else "")
+        if more > 0:
+            text += f"\n  … and {more} more"
+        hl.add_row(f"[{_SEV_STYLE.get(f.severity, '')}]{f.severity}[/]", f.check, str(f.count), text)
+    if h.findings:
+        console.print(hl)
+    else:
+        console.print("[green]Health: no issues found[/green]")
+    hit = " (features from cache)" if m.cache_hit else ""
+    console.print(f"[dim]measured {m.n_images} images in {result.seconds:.1f}s{hit}[/dim]")
+    for w in result.extras.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {escape(str(w))}")

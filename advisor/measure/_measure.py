@@ -1,0 +1,111 @@
+"""``measure``: one backbone on one dataset -> :class:`Measurements`."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from advisor.backbones import get_backbone, resolve_weights
+from advisor.data import DEFAULT_MAX_PIXELS, DatasetIndex
+from advisor.errors import DatasetError
+from advisor.measure._cache import FeatureCache, content_fingerprint, default_cache_dir
+from advisor.measure._features import FeaturePass, extract_features
+from advisor.measure._logme import logme
+from advisor.measure._pixels import pixel_features
+from advisor.measure._probe import probe
+from advisor.measure._project import project_2d
+from advisor.measure._shift import shift_profile
+from advisor.measure._types import Measurements
+
+__all__ = ["measure", "ProgressFactory", "MAX_PROJECTION_POINTS"]
+
+# progress("what", total) -> advance(n); None: no progress display
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+MAX_PROJECTION_POINTS = 2000
+_DEFAULT = object()
+
+
+def _advance(progress: ProgressFactory | None, what: str, total: int):
+    return progress(what, total) if progress else None
+
+
+def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str = "imagenet",
+            input_size: int | None = None, seed: int = 0, cache_dir=_DEFAULT,
+            batch_size: int = 32, workers: int | None = None,
+            max_pixels: int = DEFAULT_MAX_PIXELS, similarity=None,
+            progress: ProgressFactory | None = None) -> tuple[FeaturePass, Measurements]:
+    """Decode, extract (or load from the cache), then probe, LogME and BN shift.
+
+    ``similarity`` maps the overall BN shift to 0..1 (default: the calibrated
+    :func:`advisor.recommend.similarity_from_shift`).
+    """
+    t0 = time.perf_counter()
+    spec = get_backbone(backbone)
+    size = int(input_size or spec.input_size)
+    if not 32 <= size <= 1024:
+        raise DatasetError("Input size out of range", expected="32..1024 pixels",
+                           received=str(size), fix="pass --image-size 224 (or 96..512)")
+    source = resolve_weights(spec, weights)
+    cache = FeatureCache(default_cache_dir() if cache_dir is _DEFAULT else cache_dir)
+    fp = None
+    key = None
+    if cache.root is not None:
+        fingerprint = content_fingerprint(index.items, workers,
+                                          _advance(progress, "Hashing files", len(index.items)))
+        key = cache.key(fingerprint, spec.name, source.fingerprint(), size, max_pixels)
+        fp = cache.load(key, index.root)
+    hit = fp is not None
+    if fp is None:
+        fp = extract_features(index.items, spec, source, size, batch_size=batch_size,
+                              workers=workers, max_pixels=max_pixels,
+                              progress=_advance(progress, f"Features ({spec.name}, {size}px)",
+                                                len(index.items)))
+        if key is not None:
+            cache.save(key, fp)
+
+    ok_files = [f for f in fp.files if f.ok]
+    if len(ok_files) == 0:
+        raise DatasetError("No readable images", expected="at least two readable images per class",
+                           received=f"{len(fp.files)} files, none readable",
+                           fix="see the health findings for why each file was skipped")
+    classes = sorted({f.item.label for f in ok_files})
+    if len(classes) < 2:
+        raise DatasetError("Fewer than two classes have readable images",
+                           expected="two or more classes", received=f"only {classes}",
+                           fix="replace the unreadable files (see the health findings)")
+    labels = np.array([classes.index(f.item.label) for f in ok_files])
+    train = np.array([f.item.split in (None, "train") for f in ok_files])
+    if "train" not in index.splits:
+        train[:] = True
+    x, y = fp.features[train], labels[train]
+    step = _advance(progress, "Probes and LogME", 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        feat_probe = probe(x, y, seed=seed)
+        if step:
+            step(1)
+        pix_probe = probe(pixel_features(fp.thumbs[train]), y, seed=seed)
+        if step:
+            step(1)
+        score = logme(x, y)
+        if step:
+            step(1)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(len(ok_files), min(len(ok_files), MAX_PROJECTION_POINTS), replace=False))
+    proj = project_2d(fp.features[pick], seed=seed)
+    prof = shift_profile(fp.bn)
+    if similarity is None:
+        from advisor.recommend import similarity_from_shift as similarity
+    m = Measurements(
+        backbone=spec.name, input_size=size, weights=source.kind, n_images=int(len(ok_files)),
+        shift=prof, probe=feat_probe, pixel_probe=pix_probe, logme=float(score),
+        similarity=float(similarity(prof.overall)),
+        transfer_gain=float(feat_probe.accuracy - pix_probe.accuracy),
+        seconds=round(time.perf_counter() - t0, 3), cache_hit=hit,
+        projection=tuple((round(float(a), 4), round(float(b), 4)) for a, b in proj),
+        projection_labels=tuple(ok_files[i].item.label for i in pick))
+    return fp, m

@@ -1,0 +1,179 @@
+"""The decision rule: dataset size x similarity to ImageNet (x transferability)
+-> one of four scenarios, with a freeze boundary, learning-rate ranges,
+augmentation advice, a confidence and the numbers behind each reason.
+
+See ``docs/advice-rule.md`` for the rule, its calibration and references.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from advisor.backbones import Boundary
+from advisor.measure._types import Measurements
+from advisor.recommend._types import Advice, Augmentation, LRRange, Reason
+
+__all__ = ["Thresholds", "similarity_from_shift", "normalised_gain", "recommend"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Documented, overridable thresholds of the rule (see docs/advice-rule.md)."""
+
+    large_per_class: float = 1000.0  # median train images per class at which data is "large"
+    shift_midpoint: float = 0.24  # overall BN shift at which similarity = 0.5
+    shift_steepness: float = 4.0  # similarity = 1 / (1 + (shift / midpoint) ** steepness)
+    similar: float = 0.5  # similarity at or above which the data counts as ImageNet-like
+    transferable_gain: float = 0.5  # normalised probe gain over pixels for "features transfer"
+    partial_low: tuple[float, float] = (0.15, 0.5)  # freeze range (fraction of blocks), weak transfer
+    partial_high: tuple[float, float] = (0.5, 0.85)  # freeze range, features transfer well
+    size_margin_factor: float = 4.0  # a factor this far from the size threshold = full confidence
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def similarity_from_shift(shift: float, t: Thresholds = Thresholds()) -> float:
+    """Map the overall BN shift to a 0..1 similarity (1 = ImageNet-like)."""
+    return float(1.0 / (1.0 + (max(shift, 0.0) / t.shift_midpoint) ** t.shift_steepness))
+
+
+def normalised_gain(probe_acc: float, pixel_acc: float) -> float:
+    """How much of the headroom above the pixel baseline the ImageNet features take."""
+    return float((probe_acc - pixel_acc) / max(1.0 - pixel_acc, 1e-6))
+
+
+def _smoothed(m: Measurements) -> dict[int, float]:
+    """Shift per backbone layer index, smoothed over 3 neighbouring BN layers."""
+    shifts = np.array([l.shift for l in m.shift.layers])
+    if shifts.size >= 3:
+        shifts = np.convolve(np.pad(shifts, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    return {l.index: float(s) for l, s in zip(m.shift.layers, shifts)}
+
+
+def _shift_at(boundary: Boundary, smoothed: dict[int, float]) -> float:
+    before = [i for i in smoothed if i <= boundary.index]
+    return smoothed[max(before)] if before else float("nan")
+
+
+def choose_boundary(m: Measurements, boundaries: list[Boundary], lo: float, hi: float) -> tuple[Boundary, float]:
+    """Among block boundaries whose frozen fraction is in ``[lo, hi]``, the one where
+    the dataset's activations are closest to ImageNet's (lowest smoothed shift):
+    the frozen part then hands the trainable part its most ImageNet-like input."""
+    smoothed = _smoothed(m)
+    cands = [b for b in boundaries if 0 < b.block < b.n_blocks and lo <= b.fraction <= hi]
+    if not cands:
+        cands = [b for b in boundaries if 0 < b.block < b.n_blocks]
+    scored = [(_shift_at(b, smoothed), -b.block, b) for b in cands]
+    scored = [s for s in scored if not math.isnan(s[0])] or scored
+    s, _, best = min(scored, key=lambda t: (t[0], t[1]))
+    return best, s
+
+
+def _augmentation(ipc: float, gray_fraction: float) -> Augmentation:
+    if ipc < 100:
+        level, rot, zoom = "strong", 0.15, 0.2
+    elif ipc < 500:
+        level, rot, zoom = "moderate", 0.1, 0.15
+    else:
+        level, rot, zoom = "light", 0.05, 0.1
+    if gray_fraction > 0.5:
+        return Augmentation(level, "none", rot, zoom, 0.2,
+                            note=f"{gray_fraction:.0%} of images are grayscale content: no flips "
+                                 "(medical and document images have a meaningful side); "
+                                 "contrast jitter instead")
+    return Augmentation(level, "horizontal", rot, zoom, 0.1,
+                        note="horizontal flips assume left/right does not change the class")
+
+
+def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boundary],
+              gray_fraction: float = 0.0, thresholds: Thresholds | None = None) -> Advice:
+    """Turn measurements into an :class:`Advice` (pure function, no I/O)."""
+    t = thresholds or Thresholds()
+    sim = m.similarity
+    gain = normalised_gain(m.probe.accuracy, m.pixel_probe.accuracy)
+    large = images_per_class >= t.large_per_class
+    similar = sim >= t.similar
+    transferable = gain >= t.transferable_gain
+    reasons = [
+        Reason("size", f"{images_per_class:.0f} training images per class (median) is "
+               f"{'at or above' if large else 'below'} the {t.large_per_class:.0f} that counts as large",
+               images_per_class, t.large_per_class),
+        Reason("similarity", f"similarity to ImageNet {sim:.2f} from a mean BatchNorm shift of "
+               f"{m.shift.overall:.3f} (early {m.shift.early:.3f}, middle {m.shift.middle:.3f}, "
+               f"late {m.shift.late:.3f}); {'ImageNet-like' if similar else 'far from ImageNet'}",
+               sim, t.similar),
+        Reason("transfer", f"linear probe on ImageNet features {m.probe.accuracy:.3f} vs. "
+               f"{m.pixel_probe.accuracy:.3f} on raw pixels: normalised gain {gain:.2f} "
+               f"({'features transfer' if transferable else 'features add little over pixels'})",
+               gain, t.transferable_gain),
+        Reason("logme", f"LogME of the pooled features {m.logme:.3f} (higher is better)", m.logme, None),
+    ]
+    slope = m.probe.curve_slope
+    reasons.append(Reason(
+        "learning_curve", f"probe accuracy {'still rises' if slope > 0.01 else 'has levelled off'}: "
+        f"{slope:+.3f} per doubling of the training data", slope, 0.01))
+
+    all_frozen = boundaries[-1]
+    none_frozen = boundaries[0]
+    head = LRRange(1e-3, 1e-2)
+    size_margin = abs(math.log(max(images_per_class, 1) / t.large_per_class)) / math.log(t.size_margin_factor)
+    sim_margin = abs(sim - t.similar) / max(t.similar, 1 - t.similar)
+    gain_margin = abs(gain - t.transferable_gain) / max(t.transferable_gain, 1 - t.transferable_gain)
+    change: list[str] = []
+    need = t.large_per_class
+    if not large:
+        if similar:
+            scenario, runner_up, bound, bb_lr = "feature_extractor", "partial_freeze", all_frozen, None
+            margins = [size_margin, sim_margin]
+            change.append(f"with about {need:.0f} images per class (now {images_per_class:.0f}) "
+                          "this becomes full_finetune")
+            change.append(f"with similarity below {t.similar} (now {sim:.2f}) this becomes partial_freeze")
+        else:
+            scenario, bb_lr = "partial_freeze", LRRange(1e-5, 3e-4)
+            lo, hi = t.partial_high if transferable else t.partial_low
+            bound, s_at = choose_boundary(m, boundaries, lo, hi)
+            runner_up = "feature_extractor" if transferable else "full_finetune"
+            margins = [size_margin, sim_margin, gain_margin]
+            reasons.append(Reason(
+                "freeze_boundary", f"freeze through {bound.name} (block {bound.block} of "
+                f"{bound.n_blocks}): lowest smoothed shift {s_at:.3f} among boundaries freezing "
+                f"{lo:.0%}..{hi:.0%} of the blocks ({'deep' if transferable else 'shallow'} range "
+                f"because the features {'transfer' if transferable else 'add little'})", s_at, None))
+            change.append(f"with about {need:.0f} images per class (now {images_per_class:.0f}) this "
+                          f"becomes {'full_finetune' if transferable else 'from_scratch'}")
+            change.append(f"with similarity above {t.similar} (now {sim:.2f}) this becomes feature_extractor")
+            change.append(f"with a normalised probe gain {'below' if transferable else 'above'} "
+                          f"{t.transferable_gain} (now {gain:.2f}) the boundary moves "
+                          f"{'earlier' if transferable else 'later'}")
+    else:
+        if similar or transferable:
+            scenario, bound, bb_lr = "full_finetune", none_frozen, LRRange(1e-5, 1e-4)
+            runner_up = "feature_extractor" if similar else "from_scratch"
+            margins = [size_margin, sim_margin if similar else gain_margin]
+            change.append(f"with fewer than {need:.0f} images per class (now {images_per_class:.0f}) "
+                          f"this becomes {'feature_extractor' if similar else 'partial_freeze'}")
+            if not similar:
+                change.append(f"with a normalised probe gain below {t.transferable_gain} (now {gain:.2f}) "
+                              "this becomes from_scratch")
+        else:
+            scenario, bound, runner_up = "from_scratch", none_frozen, "full_finetune"
+            head = bb_lr = LRRange(1e-3, 1e-2)
+            margins = [size_margin, sim_margin, gain_margin]
+            change.append(f"with a normalised probe gain above {t.transferable_gain} (now {gain:.2f}) "
+                          "this becomes full_finetune (fine-tune everything)")
+            change.append(f"with fewer than {need:.0f} images per class this becomes partial_freeze")
+    if slope > 0.01:
+        change.append(f"the probe still gains {slope:+.3f} per doubling of data: more images would help")
+    confidence = 0.5 + 0.5 * min(1.0, min(margins))
+    return Advice(
+        scenario=scenario, backbone=m.backbone, input_size=m.input_size,
+        freeze_layer=bound.name, freeze_index=bound.index, freeze_block=bound.block,
+        n_blocks=bound.n_blocks, head_lr=head, backbone_lr=bb_lr,
+        augmentation=_augmentation(images_per_class, gray_fraction),
+        confidence=round(confidence, 3), reasons=tuple(reasons),
+        what_would_change=tuple(change), runner_up=runner_up, similarity=sim,
+        images_per_class=float(images_per_class))
