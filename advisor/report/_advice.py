@@ -173,7 +173,8 @@ def _samples(result: AdviceResult, thumbs: ThumbMaker, seed: int) -> Section:
         for it in sorted(pick, key=lambda i: i.rel):
             t = thumbs(it.path)
             tiles.append(Tile(t.data, Path(it.rel).name, t.problem))
-        blocks += [Heading(f"{c} ({num(len(items))} files)"),
+        n = p.counts.get("all", {}).get(c, len(items))
+        blocks += [Heading(f"{c} ({num(int(n))} images)"),
                    Gallery((tuple(tiles),)) if tiles else Text("no files", "muted")]
     if len(p.classes) > MAX_CLASSES_SHOWN:
         blocks.append(Text(f"... and {len(p.classes) - MAX_CLASSES_SHOWN} more classes", "muted"))
@@ -284,6 +285,9 @@ def _measurements(result: AdviceResult) -> Section:
         figs.append(Figure(_plots.projection(m.projection, m.projection_labels), "projection",
                            "The backbone's pooled features in two dimensions, one colour per class"))
     blocks: list[Block] = [KeyValues(tuple(facts))]
+    notes = [f"features probe: {n}" for n in m.probe.notes]
+    notes += [f"pixel probe: {n}" for n in m.pixel_probe.notes]
+    blocks += [Text(n, "muted") for n in notes]
     if figs:
         blocks.append(Figures(tuple(figs)))
     return Section("measurements", "Measurements", tuple(blocks))

@@ -167,3 +167,41 @@ def test_json_roundtrip_of_the_result(advice_result):
     back = AdviceResult.from_dict(d)
     assert back.to_dict() == advice_result.to_dict()
     assert isinstance(back.advice, Advice) and back.profile.classes == advice_result.profile.classes
+
+
+@pytest.mark.shared
+def test_tf_flowers_report_stays_under_5_mb(shared_data, tmp_path):
+    """Real photos: 6 thumbnails per class plus the real cross-split duplicate pairs."""
+    import hashlib
+    from collections import defaultdict
+
+    from advisor.data import scan_layout
+    from advisor.health._types import Finding
+
+    root = shared_data / "tf_flowers"
+    index = scan_layout(root)
+    by_md5 = defaultdict(list)
+    for it in index.items:
+        by_md5[hashlib.md5(it.path.read_bytes()).hexdigest()].append(it)
+    leaks = tuple(tuple(i.rel for i in g) for g in by_md5.values()
+                  if len({i.split for i in g}) > 1)
+    assert leaks, "tf_flowers has cross-split copies (see shared/data/README.md)"
+    base = make_advice_result(make_dataset(tmp_path / "tiny"))
+    counts = {s: index.counts(s) for s in index.splits}
+    counts["all"] = index.counts("*")
+    profile = dataclasses.replace(base.profile, root=str(root), classes=index.classes,
+                                  splits=index.splits, counts=counts, n_files=len(index.items),
+                                  n_readable=len(index.items))
+    labels = [i.label for i in index.items[:600]]
+    m = dataclasses.replace(base.chosen, projection=tuple((float(k % 17), float(k % 13))
+                                                          for k in range(len(labels))),
+                            projection_labels=tuple(labels))
+    health = dataclasses.replace(base.health, findings=(
+        Finding("leakage", "error", f"{len(leaks)} files in val are copies of train files",
+                groups=leaks),))
+    result = dataclasses.replace(base, profile=profile, health=health, measurements=(m,))
+    paths = write_advice_report(result, tmp_path / "out")
+    assert paths.size < 5 * 1024 * 1024
+    page = Page(paths.html.read_text(encoding="utf-8"))
+    n_thumbs = sum(i["src"].startswith("data:image/jpeg") for i in page.all("img"))
+    assert n_thumbs == 6 * len(index.classes) + sum(len(g) for g in leaks)
