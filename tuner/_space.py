@@ -247,8 +247,9 @@ class SearchSpace:
         if self.centre is None:
             return {}
         c = self.centre
-        if c.freeze_block not in self.freeze_blocks:
-            c = replace(c, freeze_block=self.recommended_block)
+        if c.freeze_block not in self.freeze_blocks:  # e.g. a space narrowed by hand
+            near = min(self.freeze_blocks, key=lambda b: (abs(b - self.recommended_block), b))
+            c = replace(c, freeze_block=near)
         return self.sampled_of(c)
 
     def to_dict(self) -> dict:

@@ -168,7 +168,9 @@ class _Sweep:
             history.append({"epoch": int(epoch), "val_accuracy": float(val_accuracy)})
             self._emit("epoch", trials, trial=proposal.number, epoch=int(epoch),
                        val_accuracy=float(val_accuracy))
-            if backend.should_prune(proposal, len(history), float(val_accuracy)):
+            # Steps count from 0, so the pruner's warm-up (1 step) never prunes
+            # after the first epoch.
+            if backend.should_prune(proposal, len(history) - 1, float(val_accuracy)):
                 raise optuna.TrialPruned(f"pruned after epoch {len(history)}")
 
         import optuna

@@ -50,6 +50,8 @@ class OptunaBackend(SearchBackend):
         from optuna.trial import TrialState
 
         sampler, pruner = self._make()
+        if self.storage is None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         storage = optuna.storages.get_storage(self.storage_url)
         if resume:
             try:
