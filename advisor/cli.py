@@ -24,14 +24,22 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None,
 
 
 def _check_writable(path: Path, what: str) -> None:
-    parent = path.expanduser().resolve().parent
-    if path.exists() and path.is_dir():
+    """Fail before any long work if ``path`` cannot be written (missing folders are created)."""
+    path = path.expanduser()
+    if path.is_dir():
         raise InputError(f"{what} {str(path)!r} is a folder", expected="a file path",
                          received="an existing folder", fix=f"pass a file name, e.g. {path}/advice.json")
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
+    parent = path.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"Cannot create the folder for {what}", expected="a writable location",
+                         received=f"{str(parent)!r}: {e.strerror or e}",
+                         fix="choose another path") from None
+    if not os.access(parent, os.W_OK):
         raise InputError(f"Cannot write {what} {str(path)!r}", expected="a path in a writable folder",
-                         received=f"folder {str(parent)!r} {'is not writable' if parent.is_dir() else 'does not exist'}",
-                         fix="create the folder or choose another path")
+                         received=f"folder {str(parent)!r} is not writable",
+                         fix="choose another path or fix the folder's permissions")
 
 
 def _backbone_list(values: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ import numpy as np
 from advisor.backbones import BackboneSpec, Boundary, WeightsSource, build_backbone, preprocess_fn
 from advisor.errors import InternalError
 
-__all__ = ["Network", "preprocess_affine", "preprocess_layer", "build_network"]
+__all__ = ["Network", "preprocess_affine", "preprocess_layer", "build_prefix", "build_network"]
 
 
 def preprocess_affine(spec: BackboneSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -57,25 +57,12 @@ def preprocess_layer(spec: BackboneSpec) -> Any:
 class Network:
     """One trial's keras objects (released together after the trial)."""
 
-    backbone: Any  # keras.Model: preprocessed image -> last feature map
-    model: Any  # raw RGB 0..255 image -> class probabilities (exported)
+    backbone: Any | None  # keras.Model: preprocessed image -> last feature map
+    model: Any | None  # raw RGB 0..255 image -> class probabilities (exported)
     head: Any  # pooled features -> probabilities
     suffix: Any | None  # activation at ``boundary`` -> probabilities (cached fine-tuning)
     boundary: Boundary | None
     input_size: int
-
-    def prefix(self, with_boundary: bool) -> Any:
-        """raw image -> [pooled features] or [boundary activation, pooled features]."""
-        import keras
-
-        inp = keras.Input((self.input_size, self.input_size, 3), name="image")
-        outs = [self.backbone.output]
-        if with_boundary:
-            outs.insert(0, self.backbone.get_layer(self.boundary.name).output)
-        feats = keras.Model(self.backbone.input, outs)(self.model.get_layer("preprocess")(inp))
-        feats = feats if isinstance(feats, list) else [feats]
-        pooled = keras.layers.GlobalAveragePooling2D()(feats[-1])
-        return keras.Model(inp, feats[:-1] + [pooled])
 
     def freeze_through(self, index: int) -> None:
         """Layers ``0..index`` frozen, later ones trainable; BatchNorm always frozen
@@ -88,17 +75,52 @@ class Network:
             layer.trainable = i > index and not bn
 
 
-def build_network(spec: BackboneSpec, input_size: int, weights: WeightsSource, n_classes: int,
-                  dropout: float, boundary: Boundary | None) -> Network:
-    """Build backbone + head. ``boundary`` (not ``input``/last) also builds ``suffix``:
-    the layers after the boundary re-called on a ``keras.Input`` of its activation."""
+def _seeded_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource, seed: int) -> Any:
     import keras
 
-    backbone = build_backbone(spec, input_size, weights)
-    backbone.trainable = False
+    # the same seed gives the same random initialisation in every build (weights="none")
+    keras.utils.set_random_seed(seed)
+    return build_backbone(spec, input_size, weights)
+
+
+def build_prefix(spec: BackboneSpec, input_size: int, weights: WeightsSource,
+                 boundary: str | None, seed: int) -> Any:
+    """The frozen part as one model: raw image -> ``[pooled features]``, or
+    ``[activation at boundary, pooled features]``."""
+    import keras
+
+    backbone = _seeded_backbone(spec, input_size, weights, seed)
+    outs = [backbone.output]
+    if boundary is not None:
+        outs.insert(0, backbone.get_layer(boundary).output)
+    inp = keras.Input((input_size, input_size, 3), name="image")
+    feats = keras.Model(backbone.input, outs)(preprocess_layer(spec)(inp))
+    feats = list(feats) if isinstance(feats, (list, tuple)) else [feats]
+    pooled = keras.layers.GlobalAveragePooling2D()(feats[-1])
+    return keras.Model(inp, feats[:-1] + [pooled])
+
+
+def build_network(spec: BackboneSpec, input_size: int, weights: WeightsSource, n_classes: int,
+                  dropout: float, boundary: Boundary | None, *, seed: int,
+                  head_only: bool = False, n_features: int | None = None) -> Network:
+    """Build backbone + head. ``boundary`` (not ``input``/last) also builds ``suffix``:
+    the layers after the boundary re-called on a ``keras.Input`` of its activation.
+    ``head_only`` builds just the head on ``n_features`` pooled features (a feature
+    extractor trial on cached features needs no backbone). The head's initial
+    weights depend only on ``seed``, with or without the backbone."""
+    import keras
+
+    backbone = None if head_only else _seeded_backbone(spec, input_size, weights, seed)
+    keras.utils.set_random_seed(seed + 1)
     gap = keras.layers.GlobalAveragePooling2D(name="pool")
     drop = keras.layers.Dropout(dropout, name="head_dropout")
     dense = keras.layers.Dense(n_classes, activation="softmax", dtype="float32", name="head")
+    if head_only:
+        feat = keras.Input((n_features,), name="pooled")
+        return Network(None, None, keras.Model(feat, dense(drop(feat)), name="head_model"),
+                       None, None, input_size)
+
+    backbone.trainable = False
 
     inp = keras.Input((input_size, input_size, 3), name="image")
     # no training=False here: from scratch BatchNorm must train; when fine-tuning,

@@ -32,7 +32,7 @@ from advisor.errors import ConfigError
 from tuner._augment import AugmentSpec, apply_params, draw_params, get_augmentation
 from tuner._cache import ActivationCache, CacheKey
 from tuner._data import PreparedData
-from tuner._model import Network, build_network
+from tuner._model import Network, build_network, build_prefix
 from tuner._train import ArrayFeed, Best, ImageFeed, balanced_weights, fit_phase
 from tuner._types import EpochRecord, TrialOutcome, TrialParams
 
@@ -101,6 +101,7 @@ class TrialRunner:
         self.cache_budget_mb = cache_budget_mb
         self._cache: ActivationCache | None = None
         self._boundaries: list[Boundary] | None = None
+        self._shapes: dict[str, tuple[int, ...]] = {}
         self._weights_source: WeightsSource | None = None
         self._small: dict[str, np.ndarray] | None = None
 
@@ -128,6 +129,9 @@ class TrialRunner:
 
             model = build_backbone(self.spec, self.data.input_size, WeightsSource("random", None))
             self._boundaries = block_boundaries(model, self.spec)
+            self._shapes = {b.name: tuple(model.layers[b.index].output.shape[1:])
+                            for b in self._boundaries if b.index >= 0}
+            self._shapes["pooled"] = (int(model.output.shape[-1]),)
             del model
             keras.backend.clear_session()
         return list(self._boundaries)
@@ -195,7 +199,7 @@ class TrialRunner:
         t0 = time.perf_counter()
         trained = None
         try:
-            trained = self._train(params, None)
+            trained = self._train(params, None, final=True)
             return finish_final(self, params, trained, Path(out_dir), export, t0)
         finally:
             del trained
@@ -215,21 +219,21 @@ class TrialRunner:
         keras.backend.clear_session()
         gc.collect()
 
-    def _build(self, params: TrialParams) -> Network:
-        import keras
-
-        keras.utils.set_random_seed(self.seed)
+    def _build(self, params: TrialParams, final: bool = False) -> Network:
+        """The trial's network; a feature-extractor trial gets only its head unless
+        ``final`` (the exported model needs the backbone)."""
         if params.freeze_block == -1:
             net = build_network(self.spec, self.scratch_size, WeightsSource("random", None),
-                                self.data.n_classes, params.dropout, None)
+                                self.data.n_classes, params.dropout, None, seed=self.seed)
             net.backbone.trainable = True
             set_bn_momentum(net.backbone, SCRATCH_BN_MOMENTUM)
             return net
-        bounds = self.boundaries()
-        bnd = bounds[params.freeze_block]
+        bnd = self.boundaries()[params.freeze_block]
+        all_frozen = params.freeze_block == self.n_blocks
         return build_network(self.spec, self.data.input_size, self._weights_src(),
-                             self.data.n_classes, params.dropout,
-                             None if params.freeze_block == self.n_blocks else bnd)
+                             self.data.n_classes, params.dropout, None if all_frozen else bnd,
+                             seed=self.seed, head_only=all_frozen and not final,
+                             n_features=self._shapes["pooled"][0])
 
     @property
     def scratch_size(self) -> int:
@@ -250,12 +254,12 @@ class TrialRunner:
             self._small[name] = np.clip(np.round(np.asarray(small)), 0, 255).astype(np.uint8)
         return self._small[name]
 
-    def _train(self, params: TrialParams,
-               on_epoch: Callable[[int, float], None] | None) -> _Trained:
+    def _train(self, params: TrialParams, on_epoch: Callable[[int, float], None] | None,
+               final: bool = False) -> _Trained:
         aug = self._validate(params)
         mixed = gpu_available()
         with _precision(mixed):
-            net = self._build(params)
+            net = self._build(params, final)
         d = self.data
         y = np.eye(d.n_classes, dtype=np.float32)[d.y_train]
         cw = self.class_weights()
@@ -278,13 +282,13 @@ class TrialRunner:
                              **common)
             return _Trained(net, best, history, notes, scratch=True, mixed_precision=mixed)
 
-        all_frozen = net.boundary is None and params.freeze_block == self.n_blocks
+        all_frozen = params.freeze_block == self.n_blocks
         bnd = self.boundaries()[params.freeze_block]
-        cached_suffix = net.suffix is not None and self._fits_budget(net, aug)
+        cached_suffix = net.suffix is not None and self._fits_budget(bnd.name, aug)
         if net.suffix is not None and not cached_suffix:
             notes.append(f"boundary activations of {bnd.name} exceed the cache budget "
                          f"({self.cache_budget_mb} MB): fine-tuning runs on the images")
-        pooled, acts, cache_note = self._activations(net, aug, cached_suffix)
+        pooled, acts, cache_note = self._activations(bnd.name if cached_suffix else None, aug)
         notes.append(cache_note)
 
         n_head = head_epochs(params, all_frozen)
@@ -310,18 +314,17 @@ class TrialRunner:
                         boundary=boundary, augmentation=aug.level,
                         views=self.views if aug.enabled else 1, seed=self.seed)
 
-    def _fits_budget(self, net: Network, aug: AugmentSpec) -> bool:
-        shape = net.backbone.get_layer(net.boundary.name).output.shape[1:]
+    def _fits_budget(self, boundary: str, aug: AugmentSpec) -> bool:
+        shape = self._shapes[boundary]
         k = self.views if aug.enabled else 1
         n = k * len(self.data.x_train) + len(self.data.x_val)
         return n * math.prod(shape) * 2 <= self.cache_budget_mb * 2**20
 
-    def _activations(self, net: Network, aug: AugmentSpec, with_boundary: bool
-                     ) -> tuple[dict, dict | None, str]:
-        """Pooled features (and boundary activations) from the cache, computing
-        what is missing in one pass over the images."""
+    def _activations(self, boundary: str | None, aug: AugmentSpec) -> tuple[dict, dict | None, str]:
+        """Pooled features (and the activations at ``boundary``) from the cache,
+        computing what is missing in one pass over the images."""
         pkey = self._key("pooled", aug)
-        bkey = self._key(net.boundary.name, aug) if with_boundary else None
+        bkey = self._key(boundary, aug) if boundary is not None else None
         pooled = self.cache.get(pkey)
         acts = self.cache.get(bkey) if bkey else None
         if pooled is not None and (bkey is None or acts is not None):
@@ -329,7 +332,7 @@ class TrialRunner:
             return pooled, acts, f"activation cache hit: {what} ({aug.level}, {pkey.views} views)"
         t0 = time.perf_counter()
         need_b = bkey is not None and acts is None
-        out = self._compute(net, aug, pkey if pooled is None else None, bkey if need_b else None)
+        out = self._compute(aug, pkey if pooled is None else None, bkey if need_b else None, boundary)
         if pooled is None:
             pooled = self.cache.commit(pkey, out["pooled"])
         if need_b:
@@ -338,13 +341,15 @@ class TrialRunner:
         return pooled, acts, (f"activation cache computed: {what} ({aug.level}, {pkey.views} views)"
                               f" in {time.perf_counter() - t0:.1f}s")
 
-    def _compute(self, net: Network, aug: AugmentSpec, pkey: CacheKey | None,
-                 bkey: CacheKey | None) -> dict[str, dict[str, np.ndarray]]:
+    def _compute(self, aug: AugmentSpec, pkey: CacheKey | None, bkey: CacheKey | None,
+                 boundary: str | None) -> dict[str, dict[str, np.ndarray]]:
         """Run the frozen prefix over every training view and the validation images;
         entries whose key is ``None`` are computed but not kept."""
+        import keras
         import tensorflow as tf
 
-        prefix = net.prefix(bkey is not None)
+        prefix = build_prefix(self.spec, self.data.input_size, self._weights_src(),
+                              boundary if bkey is not None else None, self.seed)
         d = self.data
         views = self.views if aug.enabled else 1
         names = (["boundary"] if bkey is not None else []) + ["pooled"]

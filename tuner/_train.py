@@ -1,9 +1,16 @@
-"""The epoch loop shared by trials and the final fit: one ``fit`` call per epoch,
-validation after each, early stopping on validation accuracy with best-weight
-restore, and the per-epoch callback that may stop a trial by raising."""
+"""The training loop shared by trials and the final fit.
+
+One ``model.fit`` call per phase over a ``tf.data`` pipeline that already holds
+every epoch's shuffling (and augmented view or augmentation parameters), so the
+train step is traced once per phase. A callback validates after each epoch,
+keeps the best weights (early stopping on validation accuracy, ties to the lower
+loss), calls the trial's ``on_epoch`` (which may raise to stop the trial) and
+restores the best weights at the end.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +23,7 @@ from tuner._types import EpochRecord
 __all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "evaluate", "balanced_weights"]
 
 _EPS = 1e-9
+_EVAL_BATCH = 128
 
 
 def balanced_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -27,53 +35,71 @@ def balanced_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return w.astype(np.float32)
 
 
+def _epoch_order(n: int, epochs: int, seed: int, start_epoch: int) -> list[np.random.Generator]:
+    return [np.random.default_rng([seed, start_epoch + e, 11]) for e in range(epochs)]
+
+
 @dataclass
 class ArrayFeed:
-    """Cached activations ``views`` (K, N, ...): each epoch shuffles and picks one
-    of the K views of every image."""
+    """Cached activations ``views`` (K, N, ...): each epoch shuffles and uses one
+    randomly chosen view of every image."""
 
     views: np.ndarray
     y: np.ndarray  # one-hot float32 (N, C)
     w: np.ndarray  # sample weights (N,)
 
-    def fit_epoch(self, model: Any, batch_size: int, rng: np.random.Generator):
-        n = self.views.shape[1]
-        perm = rng.permutation(n)
-        view = rng.integers(0, self.views.shape[0], size=n)
-        x = np.asarray(self.views[view, perm])
-        return model.fit(x, self.y[perm], sample_weight=self.w[perm], batch_size=batch_size,
-                         epochs=1, shuffle=False, verbose=0)
+    def dataset(self, epochs: int, batch_size: int, seed: int, start_epoch: int):
+        import tensorflow as tf
+
+        k, n = self.views.shape[:2]
+        rngs = _epoch_order(n, epochs, seed, start_epoch)
+        perms = np.stack([r.permutation(n) for r in rngs]).astype(np.int32)
+        views = np.stack([r.integers(0, k, size=n) for r in rngs]).astype(np.int32)
+        x = tf.constant(np.asarray(self.views))
+        y, w = tf.constant(self.y), tf.constant(self.w)
+
+        def load(v, i):
+            return tf.gather_nd(x, tf.stack([v, i], axis=1)), tf.gather(y, i), tf.gather(w, i)
+
+        return _per_epoch(tf, (views, perms), batch_size).map(load).prefetch(tf.data.AUTOTUNE)
 
 
 @dataclass
 class ImageFeed:
-    """Decoded uint8 images, augmented on the fly (fresh parameters each epoch)
-    in a batched ``tf.data`` pipeline with prefetch."""
+    """Decoded uint8 images, augmented on the fly with fresh parameters each epoch."""
 
     images: np.ndarray  # (N, S, S, 3) uint8
     y: np.ndarray
     w: np.ndarray
     augment: AugmentSpec
 
-    def fit_epoch(self, model: Any, batch_size: int, rng: np.random.Generator):
+    def dataset(self, epochs: int, batch_size: int, seed: int, start_epoch: int):
         import tensorflow as tf
 
         n = len(self.images)
-        perm = rng.permutation(n).astype(np.int32)
-        params = draw_params(self.augment, n, rng)
+        rngs = _epoch_order(n, epochs, seed, start_epoch)
+        perms = np.stack([r.permutation(n) for r in rngs]).astype(np.int32)
+        params = np.stack([draw_params(self.augment, n, r) for r in rngs])
         images = tf.constant(self.images)
         y, w = tf.constant(self.y), tf.constant(self.w)
         aug = self.augment.enabled
 
-        def load(idx, p):
-            x = tf.gather(images, idx)
+        def load(i, p):
+            x = tf.gather(images, i)
             x = apply_params(x, p) if aug else tf.cast(x, tf.float32)
-            return x, tf.gather(y, idx), tf.gather(w, idx)
+            return x, tf.gather(y, i), tf.gather(w, i)
 
-        ds = (tf.data.Dataset.from_tensor_slices((perm, params)).batch(batch_size)
-              .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-              .prefetch(tf.data.AUTOTUNE))
-        return model.fit(ds, epochs=1, verbose=0)
+        return (_per_epoch(tf, (perms, params), batch_size)
+                .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                .prefetch(tf.data.AUTOTUNE))
+
+
+def _per_epoch(tf, arrays: tuple[np.ndarray, ...], batch_size: int):
+    """Batches of each epoch's rows (arrays are (epochs, N, ...)); no batch spans two epochs."""
+    epochs = arrays[0].shape[0]
+    tensors = tuple(tf.constant(a) for a in arrays)
+    return tf.data.Dataset.range(epochs).flat_map(
+        lambda e: tf.data.Dataset.from_tensor_slices(tuple(t[e] for t in tensors)).batch(batch_size))
 
 
 @dataclass
@@ -92,10 +118,43 @@ class Best:
 
 def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Accuracy, mean cross-entropy (no smoothing, no weights) and probabilities."""
-    probs = np.asarray(model.predict(x, batch_size=128, verbose=0), dtype=np.float64)
-    acc = float(np.mean(probs.argmax(axis=1) == y)) if len(y) else 0.0
-    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0)))) if len(y) else 0.0
+    probs = np.asarray(model.predict(x, batch_size=_EVAL_BATCH, verbose=0), dtype=np.float64)
+    if not len(y):
+        return 0.0, 0.0, probs
+    acc = float(np.mean(probs.argmax(axis=1) == y))
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0))))
     return acc, loss, probs
+
+
+def _callback(model: Any, phase: str, start_epoch: int, patience: int, best: Best | None,
+              history: list[EpochRecord], on_epoch: Callable[[int, float], None] | None):
+    import keras
+
+    class _Track(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.best = best
+            self.waited = 0
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            e = start_epoch + epoch
+            acc, loss = float(logs["val_accuracy"]), float(logs["val_ce"])
+            history.append(EpochRecord(epoch=e, phase=phase,
+                                       train_accuracy=float(logs["accuracy"]),
+                                       train_loss=float(logs["loss"]),
+                                       val_accuracy=acc, val_loss=loss))
+            if self.best is None or self.best.beaten_by(acc, loss):
+                self.best = Best(acc, loss, e, model.get_weights())
+                self.waited = 0
+            else:
+                self.waited += 1
+            if on_epoch is not None:
+                on_epoch(e, acc)
+            if self.waited >= patience:
+                model.stop_training = True
+
+    return _Track()
 
 
 def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: np.ndarray, y_val: np.ndarray, *,
@@ -105,33 +164,22 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: np.ndarray, y_val:
               on_epoch: Callable[[int, float], None] | None) -> Best:
     """Train ``model`` for up to ``epochs`` epochs; restore and return the best state.
 
-    ``best`` carries the previous phase's result: this phase must beat it, and its
-    weights (``model.get_weights()`` at entry) come back when it does not.
+    ``best`` carries the previous phase's result: this phase must beat it, and the
+    weights ``model`` has at entry come back when it does not.
     """
     import keras
 
     model.compile(optimizer=keras.optimizers.Adam(lr),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-                  metrics=["accuracy"])
+                  metrics=["accuracy", keras.metrics.CategoricalCrossentropy(name="ce")])
     if best is not None:
         best = Best(best.accuracy, best.loss, best.epoch, model.get_weights())
-    waited = 0
-    for i in range(epochs):
-        epoch = start_epoch + i
-        rng = np.random.default_rng([seed, epoch, 11])
-        h = feed.fit_epoch(model, batch_size, rng).history
-        acc, loss, _ = evaluate(model, x_val, y_val)
-        history.append(EpochRecord(epoch=epoch, phase=phase, train_accuracy=float(h["accuracy"][-1]),
-                                   train_loss=float(h["loss"][-1]), val_accuracy=acc, val_loss=loss))
-        if best is None or best.beaten_by(acc, loss):
-            best = Best(acc, loss, epoch, model.get_weights())
-            waited = 0
-        else:
-            waited += 1
-        if on_epoch is not None:
-            on_epoch(epoch, acc)
-        if waited >= patience:
-            break
-    assert best is not None
-    model.set_weights(best.weights)
-    return best
+    n = feed.y.shape[0]
+    y_val_1h = np.eye(feed.y.shape[1], dtype=np.float32)[y_val]
+    track = _callback(model, phase, start_epoch, patience, best, history, on_epoch)
+    model.fit(feed.dataset(epochs, batch_size, seed, start_epoch), epochs=epochs,
+              steps_per_epoch=math.ceil(n / batch_size), validation_data=(x_val, y_val_1h),
+              validation_batch_size=_EVAL_BATCH, callbacks=[track], shuffle=False, verbose=0)
+    assert track.best is not None
+    model.set_weights(track.best.weights)
+    return track.best

@@ -133,6 +133,10 @@ def tltune(
                   "--resume RUN_DIR (the run directory printed above)")
         raise typer.Exit(130) from None
     render_result(result, console)
+    from advisor.report import write_sweep_report
+
+    report = write_sweep_report(result, result.run_dir)
+    console.print(f"Report written to {report.html} ({report.size / 1024:.0f} KiB)")
     if json_out is not None:
         write_json_atomic(json_out, result.to_dict())
         console.print(f"JSON written to {json_out}")

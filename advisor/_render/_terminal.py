@@ -33,7 +33,7 @@ def rich_progress(console: Console, enabled: bool = True) -> Iterator:
         yield factory
 
 
-def render_advice(result: AdviceResult, console: Console, *, max_files: int = 3) -> None:
+def render_advice(result: AdviceResult, console: Console) -> None:
     a, m, p, h = result.advice, result.chosen, result.profile, result.health
     head = (f"[bold]{a.scenario}[/bold]  (confidence {a.confidence:.2f}; runner-up {a.runner_up})\n"
             f"backbone {escape(a.backbone)} at {a.input_size}px; freeze through "
@@ -79,14 +79,11 @@ def render_advice(result: AdviceResult, console: Console, *, max_files: int = 3)
     hl.add_column("n", justify="right")
     hl.add_column("finding")
     for f in h.findings:
-        files = list(f.files[:max_files]) or [" = ".join(g) for g in f.groups[:max_files]]
-        more = f.count - len(files)
-        text = escape(f.message) + ("\n  " + "\n  ".join(escape(x) for x in files) if files else "")
-        if more > 0:
-            text += f"\n  … and {more} more"
-        hl.add_row(f"[{_SEV_STYLE.get(f.severity, '')}]{f.severity}[/]", f.check, str(f.count), text)
+        hl.add_row(f"[{_SEV_STYLE.get(f.severity, '')}]{f.severity}[/]", f.check, str(f.count),
+                   escape(f.message))
     if h.findings:
         console.print(hl)
+        console.print("  [dim]every file of every finding is listed in --json and --report[/dim]")
     else:
         console.print("[green]Health: no issues found[/green]")
     hit = " (features from cache)" if m.cache_hit else ""
