@@ -18,6 +18,8 @@ def _is_scalar(v: object) -> bool:
 
 
 def _cell(v: object) -> str:
+    if isinstance(v, (list, tuple, dict)) and not v:
+        return ""
     if _is_scalar(v):
         return num(v) if isinstance(v, (int, float)) or v is None else str(v)
     text = json.dumps(v, default=str)
@@ -25,7 +27,14 @@ def _cell(v: object) -> str:
 
 
 def _title(key: str) -> str:
-    return str(key).replace("_", " ").strip().capitalize()
+    key = str(key)
+    unit = " (s)" if key.endswith("_s") else ""
+    key = key[:-2] if unit else key
+    return key.replace("_", " ").strip().capitalize() + unit
+
+
+def _numeric(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def json_blocks(value: object, depth: int = 0) -> list[Block]:
@@ -48,7 +57,7 @@ def json_blocks(value: object, depth: int = 0) -> list[Block]:
             for r in value:
                 keys += [k for k in r if k not in keys]
             rows = tuple(tuple(_cell(r.get(k)) for k in keys) for r in value[:_MAX_ROWS])
-            align = "".join("r" if all(isinstance(r.get(k), (int, float)) for r in value
+            align = "".join("r" if all(_numeric(r.get(k)) for r in value
                                        if r.get(k) is not None) else "l" for k in keys)
             more = len(value) - _MAX_ROWS
             return [Table(tuple(_title(k) for k in keys), rows, align,

@@ -97,7 +97,7 @@ CSS = """
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);
 font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 48px}
+main{max-width:1200px;margin:0 auto;padding:24px 28px 48px}
 header h1{font-size:26px;margin:0 0 4px}
 header p{margin:0;color:var(--muted);word-break:break-all}
 nav{margin:14px 0 8px;display:flex;flex-wrap:wrap;gap:6px}
@@ -110,10 +110,12 @@ h3{font-size:15px;margin:18px 0 8px}
 p{margin:8px 0}
 p.muted{color:var(--muted);font-size:13px}
 p.warning{color:var(--warn)} p.error{color:var(--err)}
-table{border-collapse:collapse;margin:8px 0 12px;font-size:14px}
-th,td{padding:4px 12px;border-bottom:1px solid var(--line);vertical-align:top}
+table{border-collapse:collapse;margin:8px 0 12px;font-size:13.5px}
+.tw{overflow-x:auto;max-width:100%}
+th,td{padding:4px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#eef1f6;text-align:left;font-weight:600}
-td.r,th.r{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}
+td.r{white-space:nowrap} th{vertical-align:bottom}
 tr.hl td{background:#fff7d6;font-weight:600}
 caption{caption-side:bottom;color:var(--muted);font-size:12px;text-align:left;padding-top:4px}
 table.kv th{background:none;font-weight:500;color:var(--muted);width:200px;white-space:nowrap}
@@ -159,8 +161,8 @@ def _table(t: Table) -> Markup:
         cells = [el("td", c, class_="r" if t.column_align(i) == "r" else None)
                  for i, c in enumerate(row)]
         rows.append(el("tr", cells, class_="hl" if ri in t.highlight else None))
-    return el("table", el("caption", t.caption) if t.caption else None,
-              el("thead", head), el("tbody", rows))
+    return el("div", el("table", el("caption", t.caption) if t.caption else None,
+                        el("thead", head), el("tbody", rows)), class_="tw")
 
 
 def _figure(f: Figure) -> Markup:

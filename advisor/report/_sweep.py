@@ -51,6 +51,12 @@ def _param(v: object) -> str:
     return num(v) if isinstance(v, int) and not isinstance(v, bool) else str(v)
 
 
+def _numeric_param(trials: list[dict], key: str) -> bool:
+    vals = [(t.get("sampled") or {}).get(key) for t in trials]
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool)
+               for v in vals if v is not None)
+
+
 def _scored(trials: list[dict]) -> list[dict]:
     """Trials with a validation accuracy (COMPLETE and PRUNED), by number."""
     return sorted((t for t in trials if t.get("state") in ("COMPLETE", "PRUNED")
@@ -143,15 +149,19 @@ def _search(d: dict) -> Section:
         keys += [k for k in (t.get("sampled") or {}) if k not in keys]
     rows = tuple((f"#{t['number']}", t.get("state", "?"), num(_acc(t)),
                   num(t.get("epochs_run", 0)), num(float(t.get("seconds", 0.0)), 0),
-                  *[_param((t.get("params") or {}).get(k, DASH)) for k in keys],
+                  *[_param((t.get("sampled") or {}).get(k, DASH)) for k in keys],
                   t.get("message", "") or "")
                  for t in sorted(trials, key=lambda t: t["number"]))
     best_no = (d.get("best") or {}).get("number")
     hl = tuple(i for i, t in enumerate(sorted(trials, key=lambda t: t["number"]))
                if t["number"] == best_no)
     blocks += [Heading("All trials"),
-               Table(("Trial", "State", "Val. acc.", "Epochs", "Seconds", *keys, "Note"), rows,
-                     "llrrr" + "r" * len(keys) + "l", highlight=hl)]
+               Table(("Trial", "State", "Val. acc.", "Epochs", "Seconds",
+                      *[k.replace("_", " ") for k in keys], "Note"), rows,
+                     "llrrr" + "".join("r" if _numeric_param(trials, k) else "l" for k in keys)
+                     + "l", highlight=hl,
+                     caption="Searched values per trial; \u2014: not sampled in that trial "
+                             "(the parameter does not apply).")]
     return Section("search", "Search", tuple(blocks))
 
 
@@ -262,7 +272,7 @@ def _reproduce(d: dict) -> Section:
         blocks += [Heading("Search space"), *json_blocks(dims)]
     if d.get("timings"):
         timings = {k: v for k, v in d["timings"].items() if k != "previous_sessions"}
-        blocks += [Heading("Timings (seconds)"), *json_blocks(timings)]
+        blocks += [Heading("Timings"), *json_blocks(timings)]
     return Section("reproduce", "Reproduce", tuple(blocks))
 
 
