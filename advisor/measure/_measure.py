@@ -45,7 +45,7 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
     """
     t0 = time.perf_counter()
     spec = get_backbone(backbone)
-    size = int(input_size or spec.input_size)
+    size = int(spec.input_size if input_size is None else input_size)  # 0 is invalid, not "default"
     if not 32 <= size <= 1024:
         raise DatasetError("Input size out of range", expected="32..1024 pixels",
                            received=str(size), fix="pass --image-size 224 (or 96..512)")
