@@ -51,12 +51,14 @@ class _Writer:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.images: dict[str, Path] = {}  # content hash -> file written
+        self.n_thumbs = 0
 
     def save(self, data: bytes, name: str, ext: str) -> str:
         key = hashlib.md5(data).hexdigest()
         if key not in self.images:
             if ext == "jpg":
-                name = f"report-img-{len(self.images) + 1:03d}"
+                self.n_thumbs += 1
+                name = f"report-img-{self.n_thumbs:03d}"
             path = self.out_dir / f"{name}.{ext}"
             path.write_bytes(data)
             self.images[key] = path
