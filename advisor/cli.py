@@ -51,17 +51,17 @@ def _backbone_list(values: list[str]) -> list[str]:
 
 @app.command()
 def main_command(
-    dataset: Path = typer.Argument(..., help="Folder of class folders (root/<class>/*, or root/train|val|test/<class>/*) or a CSV manifest with path,label columns.", show_default=False),
-    backbone: list[str] = typer.Option(["mobilenet_v2"], "--backbone", "-b", help="Backbone from the catalog (mobilenet_v2, efficientnet_b0, resnet50). Repeat or comma-separate to rank several by probe accuracy and LogME."),
-    weights: str = typer.Option("imagenet", help="'imagenet' (keras cache, then download), a path to a no-top .h5 weights file, or 'none' (random init)."),
-    image_size: Optional[int] = typer.Option(None, "--image-size", help="Input side in pixels (default: the backbone's, 224)."),
-    max_images: Optional[int] = typer.Option(None, "--max-images", help="Measure a stratified subsample of at most N images (faster on big sets)."),
-    seed: int = typer.Option(0, help="Seed for subsampling and probe folds."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the complete advice as JSON here (tltune --advice reads it)."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write report.html and report.md into this folder."),
-    large_per_class: float = typer.Option(1000.0, "--large-per-class", help="Median training images per class from which a dataset counts as large."),
+    dataset: Path = typer.Argument(..., metavar="DATASET", help="Folder of class folders (root/<class>/*, or root/train|val|test/<class>/*) or a CSV manifest with path,label columns.", show_default=False),
+    backbone: list[str] = typer.Option(["mobilenet_v2"], "--backbone", "-b", metavar="NAME", help="Backbone from the catalog (mobilenet_v2, efficientnet_b0, resnet50). Repeat or comma-separate to rank several by probe accuracy and LogME."),
+    weights: str = typer.Option("imagenet", metavar="imagenet|PATH|none", help="'imagenet' (keras cache, then download), a path to a no-top .h5 weights file, or 'none' (random init)."),
+    image_size: Optional[int] = typer.Option(None, "--image-size", metavar="PX", help="Input side in pixels (default: the backbone's, 224)."),
+    max_images: Optional[int] = typer.Option(None, "--max-images", metavar="N", help="Measure a stratified subsample of at most N images (faster on big sets)."),
+    seed: int = typer.Option(0, metavar="INT", help="Seed for subsampling and probe folds."),
+    json_out: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="Write the complete advice as JSON here (tltune --advice reads it)."),
+    report: Optional[Path] = typer.Option(None, "--report", metavar="DIR", help="Write report.html and report.md into this folder."),
+    large_per_class: float = typer.Option(1000.0, "--large-per-class", metavar="N", help="Median training images per class from which a dataset counts as large."),
     verify: bool = typer.Option(False, "--verify", help="Run a bounded pilot (a few minutes on a CPU) that trains the recommended scenario and its closest rival on a subsample, and confirm or overturn the call."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache folder (default $TL_CACHE_DIR or ~/.cache/tltools)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", metavar="DIR", help="Feature cache folder (default $TL_CACHE_DIR or ~/.cache/tltools)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the feature cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary (errors still go to stderr)."),
 ) -> None:
