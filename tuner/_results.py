@@ -103,6 +103,7 @@ class SweepResult:
     warnings: tuple[str, ...] = ()
     killed_trials: tuple[int, ...] = ()  # RUNNING trials of a killed process, marked FAIL
     sessions: int = 1  # 1 + number of resumes
+    search: dict = field(default_factory=dict)  # the backend: sampler, pruner, storage
 
     @property
     def finished_trials(self) -> list[TrialRecord]:
@@ -130,7 +131,7 @@ class SweepResult:
                 "advice": self.advice, "data": self.data, "final": self.final,
                 "importances": self.importances, "timings": self.timings,
                 "warnings": list(self.warnings), "killed_trials": list(self.killed_trials),
-                "sessions": self.sessions}
+                "sessions": self.sessions, "search": self.search}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SweepResult":
@@ -142,4 +143,4 @@ class SweepResult:
                    importances=d.get("importances"), timings=d.get("timings", {}),
                    warnings=tuple(d.get("warnings", ())),
                    killed_trials=tuple(d.get("killed_trials", ())),
-                   sessions=d.get("sessions", 1))
+                   sessions=d.get("sessions", 1), search=d.get("search", {}))

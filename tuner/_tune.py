@@ -120,6 +120,7 @@ class _Sweep:
         self.killed: list[int] = list((prev or {}).get("killed_trials", []))
         self.t0 = t0
         self.session_seconds: list[float] = []
+        self.search: dict = {}
 
     def _emit(self, kind: str, trials: list[TrialRecord], **kw: Any) -> None:
         if self.progress is None:
@@ -150,7 +151,7 @@ class _Sweep:
             n_requested=self.config.trials, advice=self.config.advice,
             data=self.data.to_dict(), final=final, importances=importances,
             timings=timings, warnings=tuple(self.warnings), killed_trials=tuple(self.killed),
-            sessions=int(prev.get("sessions", 0)) + 1)
+            sessions=int(prev.get("sessions", 0)) + 1, search=self.search)
 
     def run_trial(self, backend: Any) -> TrialRecord:
         proposal = backend.ask()
@@ -394,6 +395,9 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     timings["setup_s"] = round(time.perf_counter() - t0, 3)
     sweep = _Sweep(run_dir, config, sp, runner, data, prev, warnings, timings, progress, t0)
     sweep.killed += killed
+    search_info = search.describe()
+    search_info["storage"] = redact_url(search_info.get("storage"))
+    sweep.search = search_info
     if killed:
         warnings.append(f"trial(s) {killed} were running when the sweep was killed: marked "
                         "FAIL, not counted")

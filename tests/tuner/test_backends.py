@@ -105,6 +105,8 @@ def test_killed_running_trial_is_marked_fail_and_not_rerun(tmp_path, backend_nam
     assert states[running.number].message == KILLED_MESSAGE
     nxt = again.ask()
     assert nxt.number == running.number + 1
+    # The resumed sampler does not replay the draws of the first session.
+    assert nxt.sampled not in [t.sampled for t in states.values()] + [running.sampled]
     finish(again, nxt, 0.5)
     assert sum(t.is_finished for t in again.trials()) == 3
 

@@ -31,15 +31,16 @@ class OptunaBackend(SearchBackend):
         self.n_startup_trials = n_startup_trials
         self.pruner_startup = pruner_startup
         self._study: Any = None
+        self.sampler_seed = seed
 
     @property
     def storage_url(self) -> str:
         return self.storage or f"sqlite:///{(self.run_dir / 'study.db').resolve()}"
 
-    def _make(self):
+    def _make(self, sampler_seed: int):
         import optuna
 
-        sampler = optuna.samplers.TPESampler(seed=self.seed,
+        sampler = optuna.samplers.TPESampler(seed=sampler_seed,
                                              n_startup_trials=self.n_startup_trials)
         pruner = optuna.pruners.MedianPruner(n_startup_trials=self.pruner_startup,
                                              n_warmup_steps=1)
@@ -49,7 +50,7 @@ class OptunaBackend(SearchBackend):
         import optuna
         from optuna.trial import TrialState
 
-        sampler, pruner = self._make()
+        sampler, pruner = self._make(self.seed)
         if self.storage is None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         storage = optuna.storages.get_storage(self.storage_url)
@@ -77,6 +78,13 @@ class OptunaBackend(SearchBackend):
             first = self.space.first()
             if first:
                 self._study.enqueue_trial(first, user_attrs={"source": "advice"})
+            n = len(self._study.get_trials(deepcopy=False))
+            if n:
+                # A sampler re-seeded with the original seed would replay the random
+                # start-up draws and propose finished configurations again: seed each
+                # session by the number of trials it starts after.
+                self.sampler_seed = (self.seed * 1_000_003 + n) % 2**32
+                self._study.sampler = self._make(self.sampler_seed)[0]
         killed: list[int] = []
         study_id = storage.get_study_id_from_name(self.study_name)
         for t in self._study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -139,7 +147,8 @@ class OptunaBackend(SearchBackend):
 
     def describe(self) -> dict:
         return {"backend": self.name, "sampler": "TPESampler",
-                "sampler_args": {"seed": self.seed, "n_startup_trials": self.n_startup_trials},
+                "sampler_args": {"seed": self.seed, "session_seed": self.sampler_seed,
+                                 "n_startup_trials": self.n_startup_trials},
                 "pruner": "MedianPruner",
                 "pruner_args": {"n_startup_trials": self.pruner_startup, "n_warmup_steps": 1},
                 "storage": self.storage_url, "study_name": self.study_name,

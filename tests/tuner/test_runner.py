@@ -1,0 +1,197 @@
+"""TrialRunner: real (tiny) training, the activation cache, early stop by on_epoch,
+reproducibility, from-scratch BatchNorm, class weights, the fine-tuning phases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from advisor.errors import ConfigError
+from tests.conftest import write_image_folder
+from tuner._data import prepare_data
+from tuner._runner import SCRATCH_BN_MOMENTUM, TrialRunner
+from tuner._types import TrialParams
+
+pytestmark = pytest.mark.slow
+
+
+def params(fb: int, **kw) -> TrialParams:
+    base = dict(freeze_block=fb, head_lr=1e-2, backbone_lr=1e-3, augmentation="off",
+                batch_size=16, epochs=2, patience=5)
+    base.update(kw)
+    return TrialParams(**base)
+
+
+@pytest.fixture(scope="module")
+def colours(tmp_path_factory) -> Path:
+    return write_image_folder(tmp_path_factory.mktemp("runner") / "ds",
+                              {"blue": 16, "green": 16, "red": 16}, size=40)
+
+
+@pytest.fixture(scope="module")
+def data32(colours: Path):
+    return prepare_data(colours, input_size=32, seed=0)
+
+
+@pytest.fixture(scope="module")
+def n_blocks(data32) -> int:
+    return TrialRunner(data32, weights="none").n_blocks
+
+
+def test_boundaries_of_mobilenet_v2(data32) -> None:
+    r = TrialRunner(data32, weights="none")
+    b = r.boundaries()
+    assert b[0].name == "input" and b[0].index == -1 and b[0].block == 0
+    assert [x.block for x in b] == list(range(r.n_blocks + 1))
+    assert b[-1].name == "out_relu" and r.n_blocks == 18
+
+
+def test_feature_extractor_learns_separable_data(colours: Path, imagenet_weights: Path) -> None:
+    data = prepare_data(colours, input_size=64, val_fraction=0.25, seed=0)
+    r = TrialRunner(data, weights=str(imagenet_weights), seed=0)
+    out = r.run(params(r.n_blocks, epochs=8))
+    assert out.val_accuracy >= 0.9
+    assert {h.phase for h in out.history} == {"head"}
+    assert out.epochs_run == len(out.history) >= 1
+
+
+def test_cache_is_computed_once_and_reused_from_disk(data32, n_blocks: int, tmp_path: Path) -> None:
+    r = TrialRunner(data32, weights="none", seed=0, cache_dir=tmp_path)
+    first = r.run(params(n_blocks - 2, epochs=2))
+    assert r.cache.computed == 2 and r.cache.loaded == 0  # pooled + boundary, one pass
+    assert any(n.startswith("activation cache computed") for n in first.notes)
+    second = r.run(params(n_blocks - 2, head_lr=3e-3, epochs=2))
+    third = r.run(params(n_blocks, epochs=1))  # feature extractor: pooled features only
+    assert r.cache.computed == 2
+    assert any(n.startswith("activation cache hit") for n in second.notes + third.notes)
+
+    fresh = TrialRunner(data32, weights="none", seed=0, cache_dir=tmp_path)  # a resumed run
+    again = fresh.run(params(n_blocks - 2, epochs=2))
+    assert fresh.cache.computed == 0 and fresh.cache.loaded == 2
+    assert again.history == first.history
+
+    fresh.run(params(n_blocks, augmentation="light", epochs=1))  # new key: new entry
+    assert fresh.cache.computed == 1
+    entry = next((tmp_path / "activations").glob("*-pooled-light-*"))
+    assert np.load(entry / "train.npy", mmap_mode="r").shape[:2] == (4, len(data32.y_train))
+
+
+def test_on_epoch_raising_stops_the_trial(data32, n_blocks: int) -> None:
+    class Stop(Exception):
+        pass
+
+    seen: list[tuple[int, float]] = []
+
+    def on_epoch(epoch: int, acc: float) -> None:
+        seen.append((epoch, acc))
+        if epoch == 1:
+            raise Stop
+
+    r = TrialRunner(data32, weights="none")
+    with pytest.raises(Stop):
+        r.run(params(n_blocks - 1, epochs=6), on_epoch)
+    assert [e for e, _ in seen] == [0, 1] and all(0.0 <= a <= 1.0 for _, a in seen)
+    out = r.run(params(n_blocks, epochs=1))  # the runner is still usable
+    assert out.epochs_run == 1
+
+
+def test_same_seed_same_result(data32, n_blocks: int) -> None:
+    p = params(n_blocks - 1, epochs=3, augmentation="light", dropout=0.3)
+    a = TrialRunner(data32, weights="none", seed=5).run(p)
+    b = TrialRunner(data32, weights="none", seed=5).run(p)
+    assert a.val_accuracy == b.val_accuracy
+    assert a.history == b.history  # train losses too: same data order, views and dropout
+
+
+def test_early_stopping_restores_the_best_epoch(data32, n_blocks: int) -> None:
+    out = TrialRunner(data32, weights="none").run(params(n_blocks, epochs=12, patience=2,
+                                                         head_lr=0.5))
+    accs = [h.val_accuracy for h in out.history]
+    assert out.val_accuracy == max(accs)
+    best = max(range(len(accs)), key=lambda i: (accs[i], -out.history[i].val_loss))
+    assert out.epochs_run == len(accs) and (len(accs) == 12 or len(accs) - 1 - best == 2)
+
+
+def test_partial_freeze_trains_head_then_finetunes(data32, n_blocks: int) -> None:
+    r = TrialRunner(data32, weights="none")
+    out = r.run(params(n_blocks - 3, epochs=3, patience=10))
+    assert [h.phase for h in out.history] == ["head", "finetune", "finetune"]
+    net = r.build(params(n_blocks - 3))
+    bnd = r.boundaries()[n_blocks - 3]
+    net.freeze_through(bnd.index)
+    layers = net.backbone.layers
+    assert not any(l.trainable for l in layers[: bnd.index + 1])
+    after = layers[bnd.index + 1:]
+    assert any(l.trainable for l in after)
+    from advisor.backbones import bn_layers
+
+    bns = {id(l) for l in bn_layers(net.backbone)}
+    assert not any(l.trainable for l in after if id(l) in bns)  # BN stays in inference mode
+    import keras
+
+    keras.backend.clear_session()
+
+
+def test_full_finetune_and_over_budget_run_on_images(data32, n_blocks: int) -> None:
+    r = TrialRunner(data32, weights="none", cache_budget_mb=0.001)
+    out = r.run(params(2, epochs=2))
+    assert [h.phase for h in out.history] == ["head", "finetune"]
+    assert any("exceed the cache budget" in n for n in out.notes)
+    full = TrialRunner(data32, weights="none").run(params(0, epochs=2, augmentation="moderate"))
+    assert [h.phase for h in full.history] == ["head", "finetune"]
+
+
+def test_from_scratch_sets_bn_momentum(data32) -> None:
+    r = TrialRunner(data32, weights="none")
+    net = r.build(params(-1))
+    from advisor.backbones import bn_layers
+
+    bns = bn_layers(net.backbone)
+    assert bns and all(l.momentum == SCRATCH_BN_MOMENTUM and l.trainable for l in bns)
+    import keras
+
+    keras.backend.clear_session()
+    out = r.run(params(-1, epochs=1))
+    assert [h.phase for h in out.history] == ["scratch"]
+    assert any(f"momentum {SCRATCH_BN_MOMENTUM}" in n for n in out.notes)
+
+
+def test_class_weights_when_imbalanced(tmp_path: Path) -> None:
+    root = write_image_folder(tmp_path / "imb", {"many": 30, "few": 10}, size=32)
+    data = prepare_data(root, input_size=32, seed=0)
+    r = TrialRunner(data, weights="none")
+    n_few, n_many = data.counts("train")["few"], data.counts("train")["many"]
+    w = r.class_weights()
+    n = n_few + n_many
+    assert w[data.classes.index("few")] == pytest.approx(n / (2 * n_few))
+    assert w[data.classes.index("many")] == pytest.approx(n / (2 * n_many))
+    out = r.run(params(r.n_blocks, epochs=1))
+    assert any(x.startswith("class weights (balanced)") for x in out.notes)
+
+
+def test_balanced_classes_have_unit_weights(data32) -> None:
+    r = TrialRunner(data32, weights="none")
+    assert np.allclose(r.class_weights(), 1.0)
+
+
+def test_invalid_params_are_config_errors(data32, n_blocks: int) -> None:
+    r = TrialRunner(data32, weights="none")
+    with pytest.raises(ConfigError, match="freeze_block"):
+        r.run(params(n_blocks + 1))
+    with pytest.raises(ConfigError, match="augmentation"):
+        r.run(params(n_blocks, augmentation="extreme"))
+    with pytest.raises(ConfigError):
+        r.run(params(n_blocks, head_lr=0.0))
+
+
+@pytest.mark.shared
+def test_hymenoptera_feature_extractor(shared_data: Path, imagenet_weights: Path,
+                                       tmp_path: Path) -> None:
+    data = prepare_data(shared_data / "hymenoptera", input_size=128, seed=0)
+    assert data.split_source["val"] == "folder val/"
+    r = TrialRunner(data, weights=str(imagenet_weights), seed=0, cache_dir=tmp_path)
+    out = r.run(TrialParams(freeze_block=r.n_blocks, head_lr=1e-2, backbone_lr=1e-4,
+                            augmentation="off", epochs=15, patience=5, batch_size=32))
+    assert out.val_accuracy > 0.85

@@ -1,0 +1,158 @@
+"""Run directory, configuration, atomic results, importances, and resume rules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import ConfigError, InputError
+from tuner._importance import param_importances
+from tuner._results import SweepResult, TrialRecord
+from tuner._space import SearchSpace
+from tuner._study import (
+    SweepConfig,
+    load_config,
+    new_run_dir,
+    redact_url,
+    reproduce_command,
+    save_config,
+    write_json_atomic,
+)
+
+N = 18
+
+
+def config(**kw) -> SweepConfig:
+    base = dict(dataset="/data/ds", dataset_fingerprint="abc", n_images=30, classes=("a", "b"),
+                backbone="mobilenet_v2", weights="imagenet", input_size=160, test_split=None,
+                max_images=None, seed=0, backend="optuna", storage=None, trials=30, epochs=10,
+                patience=3, scenario=None, advice=None,
+                space=SearchSpace.from_advice(None, N).to_dict(), export=("keras",))
+    base.update(kw)
+    return SweepConfig(**base)
+
+
+def test_config_round_trip_and_changed_keys(tmp_path):
+    c = config()
+    save_config(tmp_path, c)
+    assert load_config(tmp_path) == c
+    other = replace(c, seed=1, input_size=128, trials=50, export=("keras", "tflite"))
+    assert c.changed_keys(other) == ["input_size", "seed"]  # trials/export may change
+
+
+def test_load_config_errors(tmp_path):
+    with pytest.raises(InputError):
+        load_config(tmp_path / "nothing")
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(InputError):
+        load_config(tmp_path)
+
+
+def test_write_json_atomic_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "results.json"
+    write_json_atomic(target, {"a": [1, 2]})
+    write_json_atomic(target, {"a": [3]})
+    assert json.loads(target.read_text()) == {"a": [3]}
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_new_run_dir_names_and_refuses_an_existing_sweep(tmp_path):
+    a = new_run_dir(tmp_path / "my data", root=tmp_path / "runs")
+    b = new_run_dir(tmp_path / "my data", root=tmp_path / "runs")
+    assert a != b and a.parent == b.parent == tmp_path / "runs"
+    assert a.name.endswith("-my-data")
+    out = new_run_dir("x", out=tmp_path / "out")
+    save_config(out, config())
+    with pytest.raises(ConfigError):
+        new_run_dir("x", out=out)
+
+
+def test_redact_and_reproduce_command(tmp_path):
+    assert redact_url("postgresql://me:secret@host/db") == "postgresql://me:***@host/db"
+    assert redact_url("sqlite:///a/b.db") == "sqlite:///a/b.db"
+    cmd = reproduce_command(config(scenario="partial_freeze", max_images=100,
+                                   advice={"scenario": "x"}), tmp_path)
+    for part in ("tltune /data/ds", "--trials 30", "--scenario partial_freeze",
+                 "--max-images 100", "--seed 0", f"--advice {tmp_path / 'advice.json'}"):
+        assert part in cmd
+
+
+def record(n: int, sampled: dict, acc: float, state: str = "COMPLETE") -> TrialRecord:
+    space = SearchSpace.from_advice(None, N)
+    return TrialRecord(number=n, state=state, params=space.params(sampled).to_dict(),
+                       sampled=sampled, val_accuracy=acc)
+
+
+def test_importances_need_two_complete_trials_and_rank_the_parameter_that_matters():
+    space = SearchSpace.from_advice(None, N)
+    assert param_importances(space, [record(0, space.first(), 0.5)])[0] is None
+    trials = []
+    for i in range(12):  # accuracy depends on freeze depth only
+        s = dict(space.first(), freeze_block=space.freeze_blocks[i % len(space.freeze_blocks)],
+                 dropout=0.05 * (i % 7))
+        trials.append(record(i, s, 0.3 + 0.03 * s["freeze_block"]))
+    imp, note = param_importances(space, trials)
+    assert imp is not None and max(imp, key=imp.get) == "freeze_block", note
+    assert param_importances(space, [record(i, space.first(), 0.5) for i in range(3)])[0] is None
+
+
+@pytest.mark.slow
+def test_results_json_is_complete(done_sweep):
+    assert done_sweep["returncode"] == 0, done_sweep["stderr"][-3000:]
+    run: Path = done_sweep["run"]
+    d = json.loads((run / "results.json").read_text())
+    assert d["status"] == "done" and d["n_requested"] == 3 and d["n_finished"] == 3
+    assert d["state_counts"] == {"COMPLETE": 3}
+    for t in d["trials"]:
+        assert set(t["params"]) >= {"freeze_block", "head_lr", "backbone_lr", "dropout",
+                                    "augmentation", "label_smoothing", "batch_size", "epochs"}
+        assert t["state"] == "COMPLETE" and 0.0 <= t["val_accuracy"] <= 1.0
+        assert t["seconds"] > 0 and t["started"] and t["finished"]
+        assert len(t["history"]) == t["epochs_run"] >= 1
+        assert {"train_accuracy", "val_accuracy", "val_loss", "phase"} <= set(t["history"][0])
+    best = max((t for t in d["trials"]), key=lambda t: (t["val_accuracy"], -t["number"]))
+    assert d["best"]["number"] == best["number"]
+    assert d["best_curves"] == best["history"]
+    assert d["data"]["split_source"] and d["data"]["counts"]["test"]
+    assert d["command"].startswith("tltune ") and "--trials 3" in d["command"]
+    assert d["config"]["space"]["freeze_blocks"] == [d["config"]["space"]["n_blocks"]]
+    assert d["importances"] is not None or any("importances" in w or "same validation" in w
+                                               for w in d["warnings"])
+    assert {"test_accuracy", "macro_f1", "per_class", "confusion", "exports"} <= set(d["final"])
+    assert {"prepare_s", "search_s", "final_s", "total_s", "trials_s"} <= set(d["timings"])
+    assert json.loads(done_sweep["json"].read_text())["trials"] == d["trials"]
+    assert SweepResult.from_dict(d).to_dict() == d
+    assert (run / "config.json").is_file() and (run / "study.db").is_file()
+
+
+@pytest.mark.slow
+def test_resume_refuses_a_changed_configuration(done_sweep):
+    from tuner import tune
+
+    run = done_sweep["run"]
+    before = (run / "results.json").read_bytes()
+    with pytest.raises(ConfigError) as e:
+        tune(resume=run, seed=5, input_size=96)
+    assert "seed" in e.value.what and "input_size" in e.value.what
+    assert e.value.exit_code == 2
+    with pytest.raises(ConfigError):
+        tune(resume=run, scenario="full_finetune")
+    assert (run / "results.json").read_bytes() == before  # nothing written
+
+
+@pytest.mark.slow
+def test_resume_of_a_finished_sweep_runs_nothing(done_sweep, tmp_path):
+    import shutil
+
+    from tuner import tune
+
+    run = tmp_path / "copy"
+    shutil.copytree(done_sweep["run"], run)
+    before = json.loads((run / "results.json").read_text())
+    r = tune(resume=run)
+    assert [t.to_dict() for t in r.trials] == before["trials"]
+    assert r.final == before["final"] and r.sessions == 2
+    assert any("reused" in w for w in r.warnings)
