@@ -64,6 +64,13 @@ class OptunaBackend(SearchBackend):
                                   received=self.storage_url,
                                   fix="pass the --storage URL of the original run, or start "
                                       "a new sweep without --resume") from e
+            n = len(self._study.get_trials(deepcopy=False))
+            if n:
+                # A sampler re-seeded with the original seed would replay the random
+                # start-up draws and propose finished configurations again: seed each
+                # session by the number of trials it starts after.
+                self.sampler_seed = (self.seed * 1_000_003 + n) % 2**32
+                self._study.sampler = self._make(self.sampler_seed)[0]
         else:
             try:
                 self._study = optuna.create_study(study_name=self.study_name, storage=storage,
@@ -78,13 +85,6 @@ class OptunaBackend(SearchBackend):
             first = self.space.first()
             if first:
                 self._study.enqueue_trial(first, user_attrs={"source": "advice"})
-            n = len(self._study.get_trials(deepcopy=False))
-            if n:
-                # A sampler re-seeded with the original seed would replay the random
-                # start-up draws and propose finished configurations again: seed each
-                # session by the number of trials it starts after.
-                self.sampler_seed = (self.seed * 1_000_003 + n) % 2**32
-                self._study.sampler = self._make(self.sampler_seed)[0]
         killed: list[int] = []
         study_id = storage.get_study_id_from_name(self.study_name)
         for t in self._study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
