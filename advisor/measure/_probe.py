@@ -11,17 +11,15 @@ import numpy as np
 from advisor.errors import InputError
 from advisor.measure._types import CurvePoint, ProbeResult
 
-__all__ = ["PROBE_C", "MAX_DIMS", "probe"]
+__all__ = ["PROBE_C", "probe"]
 
 # Inverse L2 strength of the probe, fixed for every dataset (never tuned per dataset).
 # sklearn's loss is C * sum(log-loss) + |w|^2 / 2 on standardised features, so the
-# penalty weakens as N grows, as a prior should. C = 0.1 is the middle of a flat
-# optimum on real pooled features (C in 0.01..1 moves accuracy by about a point).
-PROBE_C = 0.1
-# Features wider than this are rotated onto their top principal components first.
-# The PCA is fitted on the standardised features without labels, and a rotation leaves
-# the L2 penalty unchanged: the only approximation is dropping the low-variance tail.
-MAX_DIMS = 256
+# penalty weakens relative to the data as N grows, as a prior should. C = 0.01 was
+# the best or within one standard error of the best of {0.01, 0.03, 0.1} on
+# MobileNetV2 features of four real datasets (photos, X-rays, satellite tiles), and
+# it conditions lbfgs better (fewer iterations), most of all on the pixel baseline.
+PROBE_C = 0.01
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -92,10 +90,12 @@ def _nested_subsets(train: np.ndarray, y: np.ndarray, fractions: np.ndarray,
 
 def probe(features: np.ndarray, labels: np.ndarray, *, folds: int = 5,
           fractions: Sequence[float] = (0.25, 0.5, 1.0), seed: int = 0,
-          max_iter: int = 300, max_dims: int | None = MAX_DIMS) -> ProbeResult:
+          max_iter: int = 300, max_dims: int | None = None) -> ProbeResult:
     """Cross-validated linear-probe accuracy of ``features`` (N, D) for ``labels`` (N,).
 
-    Standardised features (PCA to ``max_dims`` when wider; ``None`` keeps all),
+    Standardised features (rotated onto their top ``max_dims`` principal components
+    when wider; the default ``None`` keeps all: PCA to 256 cost up to 4 points of
+    accuracy on tf_flowers and saved little time once the fits run in float32),
     multinomial logistic regression with ``C = PROBE_C`` (lbfgs), ``StratifiedKFold``.
     ``folds`` shrinks to the smallest class size when that is smaller (recorded in
     ``folds`` vs ``folds_requested``). The learning curve trains on stratified
@@ -109,7 +109,7 @@ def probe(features: np.ndarray, labels: np.ndarray, *, folds: int = 5,
     k = int(min(folds, counts.min()))
     if k < folds:
         notes.append(f"{k} folds instead of {folds}: the smallest class has {counts.min()} samples")
-    # Many small products (a few thousand x <= 256): BLAS threads buy nothing here
+    # Many small products (a few thousand x ~1000 x classes): BLAS threads buy little
     # and, on a busy 2-core machine, their spin-waiting makes each fit 5-15x slower.
     with threadpool_limits(limits=1):
         x = _standardise(x)
@@ -118,7 +118,9 @@ def probe(features: np.ndarray, labels: np.ndarray, *, folds: int = 5,
             x, kept = _reduce(x, max_dims, seed)
             notes.append(f"features reduced from {d0} to {max_dims} dimensions by PCA "
                          f"({kept:.1%} of the variance kept)")
-        acc, n_train, fits, unconverged = _cross_validate(x, y, k, fractions, seed, max_iter)
+        # float32 halves the cost of every lbfgs step; accuracy is unchanged (measured)
+        acc, n_train, fits, unconverged = _cross_validate(x.astype(np.float32), y, k, fractions,
+                                                          seed, max_iter)
     if unconverged:
         notes.append(f"logistic regression stopped at max_iter={max_iter} before converging "
                      f"in {unconverged} of {fits} fits")
