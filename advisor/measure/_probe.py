@@ -99,7 +99,9 @@ def probe(features: np.ndarray, labels: np.ndarray, *, folds: int = 5,
     multinomial logistic regression with ``C = PROBE_C`` (lbfgs), ``StratifiedKFold``.
     ``folds`` shrinks to the smallest class size when that is smaller (recorded in
     ``folds`` vs ``folds_requested``). The learning curve trains on stratified
-    fractions of each fold's training part and tests on the whole test part.
+    fractions of each fold's training part (at least one sample per class; smaller
+    subsets nest in larger ones) and tests on the whole test part. Standardisation
+    and PCA see all rows but no labels.
     """
     from threadpoolctl import threadpool_limits
 
@@ -150,9 +152,6 @@ def _cross_validate(x: np.ndarray, y: np.ndarray, k: int, fractions: tuple[float
     for i, (train, test) in enumerate(split.split(x, y)):
         for j, subset in enumerate(_nested_subsets(train, y, fr, rng)):
             n_train[i, j] = subset.size
-            if np.unique(y[subset]).size < 2:  # a tiny fraction of a 2-class fold
-                acc[i, j] = float(np.mean(y[test] == y[subset][0]))
-                continue
             clf = LogisticRegression(C=PROBE_C, max_iter=max_iter)
             with warnings.catch_warnings():
                 # counted from n_iter_ and reported once in the result, not once per fit
