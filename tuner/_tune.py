@@ -330,7 +330,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             from advisor import advise  # the advisor imports TensorFlow: only when needed
 
             t = time.perf_counter()
-            advice_result = advise(path, backbone=backbone or DEFAULT_BACKBONE,
+            advice_result = advise(path, backbones=(backbone or DEFAULT_BACKBONE,),
                                    input_size=input_size, weights=weights or "imagenet",
                                    seed=seed or 0, max_images=max_images)
             advice_obj = advice_result.advice

@@ -156,3 +156,19 @@ def test_resume_of_a_finished_sweep_runs_nothing(done_sweep, tmp_path):
     assert [t.to_dict() for t in r.trials] == before["trials"]
     assert r.final == before["final"] and r.sessions == 2
     assert any("reused" in w for w in r.warnings)
+
+
+def test_load_advice_accepts_tladvise_json_and_a_bare_advice(tmp_path):
+    from tests.tuner.test_space import make_advice
+    from tuner import load_advice
+
+    adv = make_advice("partial_freeze", 12)
+    wrapped, bare = tmp_path / "wrapped.json", tmp_path / "bare.json"
+    wrapped.write_text(json.dumps({"schema_version": 1, "advice": adv.to_dict()}))
+    bare.write_text(json.dumps(adv.to_dict()))
+    assert load_advice(wrapped) == adv == load_advice(bare) == load_advice(adv)
+    with pytest.raises(InputError):
+        load_advice(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    with pytest.raises(InputError):
+        load_advice(tmp_path / "bad.json")
