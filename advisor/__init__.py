@@ -2,15 +2,17 @@
 
 Library entry points: :func:`advise` (all in one), and its parts :func:`scan`
 (layout + health), :func:`advisor.measure.measure` (features, BN shift, probes)
-and :func:`advisor.recommend.recommend` (the rule).
+and :func:`advisor.recommend.recommend` (the rule). The subpackages keep their
+names (``advisor.measure`` is the package, ``advisor.measure.measure`` the call).
 """
 
 from advisor._advise import advise, scan
 from advisor._result import AdviceResult, DatasetProfile
 from advisor.errors import TLError
-from advisor.measure import Measurements, measure
-from advisor.recommend import Advice, Thresholds, recommend
+from advisor.measure._types import Measurements
+from advisor.recommend._types import Advice
+from advisor.recommend._rules import Thresholds
 
 __all__ = ["Advice", "AdviceResult", "DatasetProfile", "Measurements", "TLError", "Thresholds",
-           "advise", "measure", "recommend", "scan"]
+           "advise", "scan"]
 __version__ = "0.1.0"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-import warnings
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,9 +69,13 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
 
     ok_files = [f for f in fp.files if f.ok]
     if len(ok_files) == 0:
-        raise DatasetError("No readable images", expected="at least two readable images per class",
-                           received=f"{len(fp.files)} files, none readable",
-                           fix="see the health findings for why each file was skipped")
+        kinds = Counter(f.error_kind for f in fp.files)
+        first = fp.files[0]
+        raise DatasetError(
+            "No readable images", expected="at least two readable images per class",
+            received=f"{len(fp.files)} files, none readable ({dict(kinds)}; e.g. "
+                     f"{first.item.rel!r}: {first.error})",
+            fix="replace or re-export the files; `tladvise` lists every bad file when some are readable")
     classes = sorted({f.item.label for f in ok_files})
     if len(classes) < 2:
         raise DatasetError("Fewer than two classes have readable images",
@@ -83,17 +87,15 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
         train[:] = True
     x, y = fp.features[train], labels[train]
     step = _advance(progress, "Probes and LogME", 3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        feat_probe = probe(x, y, seed=seed)
-        if step:
-            step(1)
-        pix_probe = probe(pixel_features(fp.thumbs[train]), y, seed=seed)
-        if step:
-            step(1)
-        score = logme(x, y)
-        if step:
-            step(1)
+    feat_probe = probe(x, y, seed=seed)
+    if step:
+        step(1)
+    pix_probe = probe(pixel_features(fp.thumbs[train]), y, seed=seed)
+    if step:
+        step(1)
+    score = logme(x, y)
+    if step:
+        step(1)
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(len(ok_files), min(len(ok_files), MAX_PROJECTION_POINTS), replace=False))
     proj = project_2d(fp.features[pick], seed=seed)
