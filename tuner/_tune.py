@@ -100,7 +100,12 @@ def _check_resume(stored: SweepConfig, given: dict[str, Any]) -> None:
     changed = {k: (stored.to_dict().get(k), v) for k, v in given.items()
                if json.loads(json.dumps(v)) != json.loads(json.dumps(stored.to_dict().get(k)))}
     if changed:
-        detail = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(changed.items()))
+        def short(v: Any) -> str:
+            r = repr(v)
+            return r if len(r) <= 80 else r[:77] + "..."
+
+        detail = "; ".join(f"{k}: {short(a)} -> {short(b)}"
+                           for k, (a, b) in sorted(changed.items()))
         raise ConfigError(f"The sweep configuration changed: {', '.join(sorted(changed))}",
                           expected="the configuration the sweep was started with",
                           received=detail,

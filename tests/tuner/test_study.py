@@ -172,3 +172,22 @@ def test_load_advice_accepts_tladvise_json_and_a_bare_advice(tmp_path):
     (tmp_path / "bad.json").write_text("[1, 2]")
     with pytest.raises(InputError):
         load_advice(tmp_path / "bad.json")
+
+
+@pytest.mark.slow
+def test_without_advice_or_scenario_the_advisor_runs_and_centres_the_search(tiny_images,
+                                                                           tmp_path):
+    from tuner import tune
+
+    r = tune(tiny_images, trials=1, weights="none", input_size=64, epochs=1,
+             out=tmp_path / "run")
+    cfg = load_config(tmp_path / "run")
+    assert cfg.advice_source == "advisor" and "advise_s" in r.timings
+    saved = json.loads((tmp_path / "run" / "advice.json").read_text())["advice"]
+    assert saved == r.advice == cfg.advice
+    space = SearchSpace.from_dict(cfg.space)
+    assert space.scenario == r.advice["scenario"] and not space.forced
+    assert r.trials[0].sampled == space.first()  # trial 0 is the advice's configuration
+    if r.advice["scenario"] == "partial_freeze":
+        assert r.trials[0].params["freeze_block"] == r.advice["freeze_block"]
+    assert f"--advice {tmp_path / 'run' / 'advice.json'}" in r.command
