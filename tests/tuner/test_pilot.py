@@ -1,0 +1,137 @@
+"""The pilot budget: its data split (val folder or hold-out, training cap, test/ unused),
+the fixed learning-rate rule and the partial-freeze boundary of an advice."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from advisor import AdviceResult, advise
+from advisor.errors import ConfigError
+from advisor.recommend import normalised_gain
+from tests.conftest import write_image_folder
+from tuner._pilot import (
+    LEARNING_RATES,
+    PilotBudget,
+    freeze_block_of,
+    partial_boundary,
+    pilot_data,
+    scenario_params,
+)
+
+pytestmark = pytest.mark.slow
+
+SMALL = PilotBudget(input_size=24, max_train=None)
+
+
+@pytest.fixture(scope="module")
+def splits(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("pilot") / "ds"
+    write_image_folder(root, {"a": 12, "b": 6}, size=24, split="train")
+    write_image_folder(root, {"a": 4, "b": 3}, size=24, seed=1, split="val")
+    write_image_folder(root, {"a": 2, "b": 2}, size=24, seed=2, split="test")
+    return root
+
+
+def test_val_folder_is_validation_and_all_train_images_train(splits: Path) -> None:
+    d = pilot_data(splits, SMALL, seed=0)
+    assert d.counts("val") == {"a": 4, "b": 3}
+    assert all(f.startswith("val/") for f in d.files_val)
+    # the tuner's test hold-out of train is given back; test/ is never used
+    assert d.counts("train") == {"a": 12, "b": 6}
+    assert all(f.startswith("train/") for f in d.files_train)
+    assert len(d.y_test) == 0 and len(d.x_train) == len(d.y_train) == 18
+
+
+def test_training_cap_is_stratified_and_seeded(splits: Path) -> None:
+    capped = dataclasses.replace(SMALL, max_train=9)
+    d = pilot_data(splits, capped, seed=0)
+    assert d.counts("train") == {"a": 6, "b": 3}
+    assert d.counts("val") == {"a": 4, "b": 3}  # the cap never touches validation
+    again = pilot_data(splits, capped, seed=0)
+    other = pilot_data(splits, capped, seed=1)
+    assert again.files_train == d.files_train and again.fingerprint == d.fingerprint
+    assert other.files_train != d.files_train and other.fingerprint != d.fingerprint
+    full = pilot_data(splits, SMALL, seed=0)
+    assert full.fingerprint != d.fingerprint
+
+
+def test_flat_layout_holds_out_a_stratified_fifth(tmp_path: Path) -> None:
+    root = write_image_folder(tmp_path / "flat", {"x": 10, "y": 15}, size=24)
+    d = pilot_data(root, SMALL, seed=0)
+    assert d.counts("val") == {"x": 2, "y": 3}
+    assert d.counts("train") == {"x": 8, "y": 12}
+    assert not set(d.files_train) & set(d.files_val)
+    assert "20%" in d.split_source["val"]
+
+
+def test_max_images_subsamples_before_splitting(splits: Path) -> None:
+    d = pilot_data(splits, SMALL, seed=0, max_images=16)
+    assert len(d.y_train) + len(d.y_val) <= 16
+    assert set(d.counts("val")) == {"a", "b"} and min(d.counts("val").values()) >= 1
+
+
+def test_learning_rates_are_geometric_middles_and_same_head_rule() -> None:
+    assert {h for h, _ in LEARNING_RATES.values()} == {math.sqrt(1e-3 * 1e-2)}
+    assert LEARNING_RATES["partial_freeze"][1] == pytest.approx(math.sqrt(1e-5 * 3e-4))
+    assert LEARNING_RATES["full_finetune"][1] == pytest.approx(math.sqrt(1e-5 * 1e-4))
+    p = scenario_params("full_finetune", 0, PilotBudget(epochs=5, patience=1))
+    assert (p.freeze_block, p.epochs, p.patience, p.augmentation) == (0, 5, 1, "light")
+    with pytest.raises(ConfigError, match="Unknown scenario"):
+        scenario_params("linear_probe", 0, SMALL)
+
+
+@pytest.fixture(scope="module")
+def advice(tmp_path_factory):
+    root = write_image_folder(tmp_path_factory.mktemp("adv") / "ds", {"r": 10, "g": 10, "b": 10},
+                              size=40)
+    return advise(root, weights="none", input_size=64, cache_dir=None)
+
+
+@pytest.fixture(scope="module")
+def boundaries(advice):
+    from tuner._runner import TrialRunner
+
+    d = pilot_data(advice.profile.root, dataclasses.replace(SMALL, input_size=32))
+    return TrialRunner(d, weights="none").boundaries()
+
+
+def test_partial_boundary_of_a_partial_freeze_call_is_its_own(advice, boundaries) -> None:
+    b = boundaries[7]
+    a = dataclasses.replace(advice.advice, scenario="partial_freeze", freeze_block=b.block,
+                            freeze_index=b.index, freeze_layer=b.name)
+    r = dataclasses.replace(advice, advice=a)
+    assert partial_boundary(r, boundaries) == b
+    assert freeze_block_of("partial_freeze", r, boundaries) == 7
+
+
+def test_partial_boundary_of_another_call_is_the_rules_choice(advice, boundaries) -> None:
+    n = boundaries[-1].block
+    for scenario, block in (("feature_extractor", n), ("full_finetune", 0)):
+        a = dataclasses.replace(advice.advice, scenario=scenario, freeze_block=block,
+                                freeze_layer=boundaries[block].name)
+        r = dataclasses.replace(advice, advice=a)
+        b = partial_boundary(r, boundaries)
+        assert 0 < b.block < n
+        m = advice.chosen
+        transfers = normalised_gain(m.probe.accuracy, m.pixel_probe.accuracy) >= 0.5
+        lo, hi = (0.5, 0.85) if transfers else (0.15, 0.5)
+        assert lo <= b.fraction <= hi
+        assert freeze_block_of(scenario, r, boundaries) == block
+    assert freeze_block_of("from_scratch", advice, boundaries) == -1
+
+
+def test_advice_for_another_backbone_is_refused(advice, boundaries) -> None:
+    a = dataclasses.replace(advice.advice, n_blocks=7, freeze_block=3)
+    with pytest.raises(ConfigError, match="does not match the backbone"):
+        partial_boundary(dataclasses.replace(advice, advice=a), boundaries)
+
+
+def test_partial_boundary_survives_a_json_round_trip(advice, boundaries) -> None:
+    # thresholds read back from tladvise --json (lists, not tuples) give the same boundary
+    back = AdviceResult.from_dict(json.loads(json.dumps(advice.to_dict())))
+    assert partial_boundary(back, boundaries) == partial_boundary(advice, boundaries)
