@@ -90,9 +90,12 @@ def main_command(
                             cache_dir=cache, thresholds=Thresholds(large_per_class=large_per_class),
                             progress=progress, command=command)
             if verify:
-                from advisor.verify import verify as run_verify
+                import dataclasses
 
-                result = run_verify(dataset, result, seed=seed, progress=progress)
+                from tuner._verify import verify_advice
+
+                v = verify_advice(dataset, result, seed=seed, weights=weights, progress=progress)
+                result = dataclasses.replace(result, extras={**result.extras, "verify": v.to_dict()})
         render_advice(result, console)
         if json_out is not None:
             json_out.expanduser().write_text(json.dumps(result.to_dict(), indent=2))

@@ -52,6 +52,8 @@ def render_advice(result: AdviceResult, console: Console) -> None:
     console.print(t)
     for c in a.what_would_change:
         console.print(f"  [dim]•[/dim] {escape(c)}")
+    if result.extras.get("verify"):
+        _render_verify(result.extras["verify"], console)
 
     d = Table(title=f"Dataset ({escape(p.layout)} layout, {p.n_readable}/{p.n_files} readable)",
               header_style="bold")
@@ -90,3 +92,17 @@ def render_advice(result: AdviceResult, console: Console) -> None:
     console.print(f"[dim]measured {m.n_images} images in {result.seconds:.1f}s{hit}[/dim]")
     for w in result.extras.get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {escape(str(w))}")
+
+
+_VERDICT_STYLE = {"confirmed": "green", "overturned": "red", "inconclusive": "yellow"}
+
+
+def _render_verify(v: dict, console: Console) -> None:
+    """The ``tladvise --verify`` pilot (``extras["verify"]``, a VerifyResult dict)."""
+    accs = "   ".join(f"{escape(s)} [bold]{acc:.3f}[/bold]" for s, acc in v["accuracies"].items())
+    body = (f"{accs}\n{escape(v['explanation'])}\n"
+            f"[dim]{v['n_train']} train / {v['n_val']} validation images, "
+            f"{v['budget']['input_size']}px, up to {v['budget']['epochs']} epochs, "
+            f"{v['seconds']:.0f}s[/dim]")
+    style = _VERDICT_STYLE.get(v["verdict"], "")
+    console.print(Panel(body, title=f"Verification: [{style}]{v['verdict']}[/]", border_style=style))

@@ -306,10 +306,33 @@ def _ranking(result: AdviceResult) -> Section:
               caption="Best first; the highlighted row is the recommended backbone."),))
 
 
+_VERDICT_LEVEL = {"confirmed": "info", "overturned": "error", "inconclusive": "warning"}
+
+
 def _verify(verify: object) -> Section:
-    return Section("verify", "Verification run",
-                   (Text("A short real training run that checks the call.", "muted"),
-                    *json_blocks(verify)))
+    intro = Text("A short real training run that checks the call.", "muted")
+    if not (isinstance(verify, dict) and {"verdict", "runs", "explanation"} <= verify.keys()):
+        return Section("verify", "Verification run", (intro, *json_blocks(verify)))
+    # a tuner._verify.VerifyResult dict (tladvise --verify)
+    rows = tuple((r["scenario"], role, num(r["freeze_block"]),
+                  r["freeze_layer"], num(r["val_accuracy"]), num(r["epochs_run"]),
+                  num(float(r["seconds"]), 1))
+                 for r, role in zip(verify["runs"], ("recommended", "runner-up")))
+    b = verify.get("budget", {})
+    facts = (("Verdict", str(verify["verdict"])),
+             ("Difference", f"{num(verify['difference'])} (standard error "
+                            f"{num(verify['standard_error'])})"),
+             ("Images", f"{num(verify['n_train'])} train, {num(verify['n_val'])} validation"),
+             ("Budget", f"{b.get('input_size', DASH)} px, up to {b.get('epochs', DASH)} epochs, "
+                        f"patience {b.get('patience', DASH)}, augmentation "
+                        f"{b.get('augmentation', DASH)}"),
+             ("Seconds", num(float(verify["seconds"]), 1)))
+    box = Callout(str(verify["verdict"]).capitalize(),
+                  _VERDICT_LEVEL.get(str(verify["verdict"]), "info"),
+                  (Text(str(verify["explanation"])),))
+    table = Table(("Scenario", "Role", "Freeze block", "Frozen through", "Val. accuracy",
+                   "Epochs", "Seconds"), rows, "llrlrrr", highlight=(0,))
+    return Section("verify", "Verification run", (intro, box, KeyValues(facts), table))
 
 
 def _run(result: AdviceResult) -> Section:
