@@ -93,11 +93,20 @@ def kerastuner_search(data, a: argparse.Namespace, workdir: Path, space) -> tupl
             return model.fit(*args, batch_size=hp.Choice("batch_size", list(space.batch_sizes)),
                              **kwargs)
 
-    tuner = kt.RandomSearch(FrozenBackboneHead(), objective="val_accuracy",
+    class PlainRandomSearch(kt.RandomSearch):
+        # KerasTuner's default run_trial imports tensorboard (not installed here);
+        # this is the same build + fit without the TensorBoard hook.
+        def run_trial(self, trial, *args, **kwargs):
+            hp = trial.hyperparameters
+            return self.hypermodel.fit(hp, self.hypermodel.build(hp), *args, **kwargs)
+
+    tuner = PlainRandomSearch(FrozenBackboneHead(), objective="val_accuracy",
                             max_trials=a.trials, seed=a.seed + 1, directory=str(workdir),
                             project_name="kt_baseline", overwrite=True)
     tuner.oracle.verbose = 0
     t = time.perf_counter()
+    # Every trial builds the frozen backbone + head and runs the backbone on every image
+    # in every epoch: what a plain KerasTuner loop does.
     tuner.search(data.x_train.astype("float32"), y_train,
                  validation_data=(data.x_val.astype("float32"), y_val), epochs=a.epochs,
                  callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=a.patience,
@@ -118,13 +127,18 @@ def tltune_search(data, a: argparse.Namespace, workdir: Path, configs: list[dict
     runner = TrialRunner(data, backbone="mobilenet_v2", weights=a.weights, seed=a.seed,
                          cache_dir=workdir / "tl_cache")
     n = runner.n_blocks
-    accs = []
+    accs, marks = [], [time.perf_counter()]
     for c in configs:
         params = TrialParams(freeze_block=n, head_lr=c["head_lr"], backbone_lr=1e-4,
                              dropout=c["dropout"], augmentation="off",
                              label_smoothing=c["label_smoothing"], batch_size=c["batch_size"],
                              epochs=a.epochs, patience=a.patience)
         accs.append(runner.run(params).val_accuracy)
+        marks.append(time.perf_counter())
+    per = [b - a_ for a_, b in zip(marks, marks[1:])]
+    print(f"tltune runner: setup {marks[0] - t:.1f} s, first trial {per[0]:.1f} s (computes the "
+          f"feature cache), later trials {sum(per[1:]) / max(len(per) - 1, 1):.2f} s each",
+          flush=True)
     return time.perf_counter() - t, accs
 
 
