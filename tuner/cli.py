@@ -54,7 +54,8 @@ def _fail(console: Console, e: TLError) -> typer.Exit:
 def tltune(
     dataset: Annotated[Optional[Path], typer.Argument(
         help="Dataset folder (<class>/<image> or train|val|test/<class>/<image>) or CSV "
-             "manifest. Optional with --resume.", show_default=False)] = None,
+             "manifest. Optional with --resume.", metavar="DATASET", show_default=False)
+    ] = None,
     trials: Annotated[Optional[int], typer.Option(
         help="Number of finished trials (COMPLETE or PRUNED) the sweep ends with "
              "[default: 30].", show_default=False, min=1)] = None,
@@ -143,11 +144,14 @@ def tltune(
 
 
 @predict_app.command(help="Classify images with a model exported by tltune (model.keras "
-                          "with labels.json beside it).")
+                          "with labels.json beside it). Exit status 2 when the model or an "
+                          "image cannot be read (the other images are still classified).")
 def tlpredict(
     model: Annotated[Path, typer.Argument(
-        help="model.keras, or the folder holding it (RUN_DIR/model).", show_default=False)],
-    images: Annotated[list[Path], typer.Argument(help="Image files.", show_default=False)],
+        help="model.keras, or the folder holding it (RUN_DIR/model).", metavar="MODEL",
+        show_default=False)],
+    images: Annotated[list[Path], typer.Argument(
+        help="Image files.", metavar="IMAGE", show_default=False)],
     top: Annotated[int, typer.Option(help="How many classes to show per image.", min=1)] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
