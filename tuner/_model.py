@@ -84,12 +84,14 @@ def _seeded_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource
 
 
 def build_prefix(spec: BackboneSpec, input_size: int, weights: WeightsSource,
-                 boundary: str | None, seed: int) -> Any:
+                 boundary: str | None, seed: int, backbone: Any | None = None) -> Any:
     """The frozen part as one model: raw image -> ``[pooled features]``, or
-    ``[activation at boundary, pooled features]``."""
+    ``[activation at boundary, pooled features]``. Reuses ``backbone`` when given
+    (it must still hold its initial weights)."""
     import keras
 
-    backbone = _seeded_backbone(spec, input_size, weights, seed)
+    if backbone is None:
+        backbone = _seeded_backbone(spec, input_size, weights, seed)
     outs = [backbone.output]
     if boundary is not None:
         outs.insert(0, backbone.get_layer(boundary).output)

@@ -173,6 +173,7 @@ class TrialRunner:
         raises (e.g. ``optuna.TrialPruned``) stops the trial and propagates.
         """
         t0 = time.perf_counter()
+        self._validate(params)
         trained = None
         try:
             trained = self._train(params, on_epoch)
@@ -288,7 +289,8 @@ class TrialRunner:
         if net.suffix is not None and not cached_suffix:
             notes.append(f"boundary activations of {bnd.name} exceed the cache budget "
                          f"({self.cache_budget_mb} MB): fine-tuning runs on the images")
-        pooled, acts, cache_note = self._activations(bnd.name if cached_suffix else None, aug)
+        pooled, acts, cache_note = self._activations(bnd.name if cached_suffix else None, aug,
+                                                     net.backbone)
         notes.append(cache_note)
 
         n_head = head_epochs(params, all_frozen)
@@ -320,9 +322,11 @@ class TrialRunner:
         n = k * len(self.data.x_train) + len(self.data.x_val)
         return n * math.prod(shape) * 2 <= self.cache_budget_mb * 2**20
 
-    def _activations(self, boundary: str | None, aug: AugmentSpec) -> tuple[dict, dict | None, str]:
+    def _activations(self, boundary: str | None, aug: AugmentSpec, backbone: Any | None
+                     ) -> tuple[dict, dict | None, str]:
         """Pooled features (and the activations at ``boundary``) from the cache,
-        computing what is missing in one pass over the images."""
+        computing what is missing in one pass over the images (with ``backbone``,
+        untrained yet, when the trial built one)."""
         pkey = self._key("pooled", aug)
         bkey = self._key(boundary, aug) if boundary is not None else None
         pooled = self.cache.get(pkey)
@@ -332,7 +336,8 @@ class TrialRunner:
             return pooled, acts, f"activation cache hit: {what} ({aug.level}, {pkey.views} views)"
         t0 = time.perf_counter()
         need_b = bkey is not None and acts is None
-        out = self._compute(aug, pkey if pooled is None else None, bkey if need_b else None, boundary)
+        out = self._compute(aug, pkey if pooled is None else None, bkey if need_b else None,
+                            boundary, backbone)
         if pooled is None:
             pooled = self.cache.commit(pkey, out["pooled"])
         if need_b:
@@ -342,14 +347,13 @@ class TrialRunner:
                               f" in {time.perf_counter() - t0:.1f}s")
 
     def _compute(self, aug: AugmentSpec, pkey: CacheKey | None, bkey: CacheKey | None,
-                 boundary: str | None) -> dict[str, dict[str, np.ndarray]]:
+                 boundary: str | None, backbone: Any | None) -> dict[str, dict[str, np.ndarray]]:
         """Run the frozen prefix over every training view and the validation images;
         entries whose key is ``None`` are computed but not kept."""
-        import keras
         import tensorflow as tf
 
         prefix = build_prefix(self.spec, self.data.input_size, self._weights_src(),
-                              boundary if bkey is not None else None, self.seed)
+                              boundary if bkey is not None else None, self.seed, backbone)
         d = self.data
         views = self.views if aug.enabled else 1
         names = (["boundary"] if bkey is not None else []) + ["pooled"]

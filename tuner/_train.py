@@ -48,6 +48,9 @@ class ArrayFeed:
     y: np.ndarray  # one-hot float32 (N, C)
     w: np.ndarray  # sample weights (N,)
 
+    def sample_batch(self) -> tuple:
+        return np.asarray(self.views[0, :2]), self.y[:2], self.w[:2]
+
     def dataset(self, epochs: int, batch_size: int, seed: int, start_epoch: int):
         import tensorflow as tf
 
@@ -72,6 +75,9 @@ class ImageFeed:
     y: np.ndarray
     w: np.ndarray
     augment: AugmentSpec
+
+    def sample_batch(self) -> tuple:
+        return self.images[:2].astype(np.float32), self.y[:2], self.w[:2]
 
     def dataset(self, epochs: int, batch_size: int, seed: int, start_epoch: int):
         import tensorflow as tf
@@ -172,6 +178,10 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: np.ndarray, y_val:
     model.compile(optimizer=keras.optimizers.Adam(lr),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
                   metrics=["accuracy", keras.metrics.CategoricalCrossentropy(name="ce")])
+    # Metric, loss and optimizer state created here, before fit: created inside the
+    # first traced train step (keras' default without a distribution strategy), they
+    # make tf.function trace the whole step twice (seconds to tens of seconds).
+    model._symbolic_build(data_batch=feed.sample_batch())
     if best is not None:
         best = Best(best.accuracy, best.loss, best.epoch, model.get_weights())
     n = feed.y.shape[0]
