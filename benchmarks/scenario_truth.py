@@ -84,11 +84,24 @@ def regret(result_runs: list[dict], scenario: str) -> dict:
             "recommended_accuracy": chosen, "regret_points": round(100 * (fam[best] - chosen), 2)}
 
 
+def code_version() -> dict:
+    """The commit this ran on, and whether the code it imports differed from it."""
+    import subprocess
+
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.rstrip()
+
+    dirty = git("status", "--porcelain", "--", "advisor", "tuner", "benchmarks/scenario_truth.py")
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted": [line[3:] for line in dirty.splitlines()]}
+
+
 def run(dataset: Path, advice_file: Path | None, out: Path, budget: PilotBudget, seed: int,
         weights: str, cache_dir: Path, spread: int | None, command: str) -> dict:
     from tuner._runner import TrialRunner
 
     t0 = time.perf_counter()
+    version = code_version()
     if advice_file is not None:
         result, advice_src, advice_s = _load_advice(advice_file), str(advice_file), None
     else:
@@ -122,7 +135,7 @@ def run(dataset: Path, advice_file: Path | None, out: Path, budget: PilotBudget,
     n_val = len(data.y_val)
     rec_acc = summary["recommended_accuracy"]
     return {
-        "dataset": dataset.name, "path": str(dataset), "command": command,
+        "dataset": dataset.name, "path": str(dataset), "command": command, "code": version,
         "advice": {"source": advice_src, "seconds": advice_s, "scenario": a.scenario,
                    "freeze_block": a.freeze_block, "freeze_layer": a.freeze_layer,
                    "n_blocks": a.n_blocks, "runner_up": a.runner_up, "confidence": a.confidence,
