@@ -275,11 +275,13 @@ class TrialRunner:
                       history=history, on_epoch=on_epoch)
 
         if params.freeze_block == -1:
+            # every layer is a backbone layer here: backbone_lr (the search space gives
+            # it a from-scratch range) trains all of them, head included
             notes.append(f"from scratch at {self.scratch_size}px, BatchNorm momentum "
-                         f"{SCRATCH_BN_MOMENTUM}, lr {params.head_lr}")
+                         f"{SCRATCH_BN_MOMENTUM}, lr {params.backbone_lr}")
             best = fit_phase(net.model, ImageFeed(self.split("train", True), y, w, aug),
                              self.split("val", True).astype(np.float32), d.y_val, phase="scratch",
-                             lr=params.head_lr, epochs=params.epochs, start_epoch=0, best=None,
+                             lr=params.backbone_lr, epochs=params.epochs, start_epoch=0, best=None,
                              **common)
             return _Trained(net, best, history, notes, scratch=True, mixed_precision=mixed)
 

@@ -165,6 +165,17 @@ def test_from_scratch_sets_bn_momentum(runner) -> None:
     assert any(f"momentum {SCRATCH_BN_MOMENTUM}" in n for n in out.notes)
 
 
+def test_scratch_inputs_are_resized_down_once(colours: Path) -> None:
+    data = prepare_data(colours, input_size=144, seed=0)
+    r = TrialRunner(data, weights="none")
+    small = r.split("val", scratch=True)
+    assert small.shape == (len(data.y_val), 128, 128, 3) and small.dtype == np.uint8
+    assert r.split("val", scratch=True) is small and r.split("val") is data.x_val
+    # a resize keeps each image's colour: the class colour channel stays dominant
+    assert np.array_equal(small.mean(axis=(1, 2)).argmax(axis=1),
+                          data.x_val.mean(axis=(1, 2)).argmax(axis=1))
+
+
 def test_class_weights_when_imbalanced(tmp_path: Path) -> None:
     root = write_image_folder(tmp_path / "imb", {"many": 30, "few": 10}, size=32)
     data = prepare_data(root, input_size=32, seed=0)

@@ -1,0 +1,107 @@
+"""fit_final: the trial protocol retrained, one test evaluation, exports that load and
+predict raw images exactly like the evaluated model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from advisor.errors import ConfigError
+from tests.conftest import write_image_folder
+from tuner._data import prepare_data
+from tuner._final import FinalResult
+from tuner._runner import TrialRunner
+from tuner._types import TrialParams
+
+pytestmark = pytest.mark.slow
+
+
+def params(fb: int, **kw) -> TrialParams:
+    base = dict(freeze_block=fb, head_lr=1e-2, backbone_lr=1e-3, augmentation="off",
+                batch_size=16, epochs=2, patience=5)
+    base.update(kw)
+    return TrialParams(**base)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = write_image_folder(tmp_path_factory.mktemp("final") / "ds",
+                              {"blue": 14, "green": 14, "red": 10}, size=40)
+    return prepare_data(root, input_size=32, seed=0)
+
+
+def _load(path: Path):
+    import keras
+
+    return keras.saving.load_model(path)
+
+
+def test_final_model_exports_and_matches_its_evaluation(data, tmp_path: Path) -> None:
+    r = TrialRunner(data, weights="none", seed=0)
+    p = params(r.n_blocks - 1, augmentation="light")
+    trial = r.run(p)
+    res = r.fit_final(p, tmp_path / "model", export=("keras", "savedmodel", "tflite"))
+
+    # the shipped model is the one the trial protocol selected
+    assert res.val_accuracy == trial.val_accuracy and res.history == trial.history
+    assert res.n_test == len(data.y_test) and res.test_source == data.split_source["test"]
+    assert res.classes == data.classes and res.input_size == 32
+    assert sum(map(sum, res.confusion)) == res.n_test
+    assert [c.support for c in res.per_class] == [int((data.y_test == i).sum())
+                                                 for i in range(data.n_classes)]
+
+    out = tmp_path / "model"
+    assert set(res.exports) == {"keras", "savedmodel", "tflite"}
+    assert (out / "savedmodel" / "saved_model.pb").is_file()
+    labels = json.loads((out / "labels.json").read_text())
+    assert labels["classes"] == list(data.classes) and labels["input_size"] == 32
+    assert FinalResult.from_dict(json.loads((out / "final.json").read_text())) == res
+    assert FinalResult.from_dict(res.to_dict()) == res
+
+    # model.keras takes raw uint8 images and reproduces the reported test evaluation
+    model = _load(out / "model.keras")
+    assert tuple(model.input_shape[1:]) == (32, 32, 3)
+    probs = np.asarray(model.predict(data.x_test, verbose=0))
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    pred = probs.argmax(axis=1)
+    assert float(np.mean(pred == data.y_test)) == pytest.approx(res.test_accuracy)
+    cm = np.zeros((data.n_classes,) * 2, int)
+    np.add.at(cm, (data.y_test, pred), 1)
+    assert cm.tolist() == [list(r) for r in res.confusion]
+    wrong = {m.path: m for m in res.misclassified}
+    assert set(wrong) == {f for f, ok in zip(data.files_test, pred == data.y_test) if not ok}
+    for i, f in enumerate(data.files_test):
+        if f in wrong:
+            assert wrong[f].confidence == pytest.approx(probs[i].max(), abs=1e-5)
+
+    # the TFLite export gives the same probabilities
+    import tensorflow as tf
+
+    interp = tf.lite.Interpreter(model_path=res.exports["tflite"])
+    interp.allocate_tensors()
+    inp, outp = interp.get_input_details()[0], interp.get_output_details()[0]
+    interp.set_tensor(inp["index"], data.x_test[:1].astype(np.float32))
+    interp.invoke()
+    assert np.allclose(interp.get_tensor(outp["index"]), probs[:1], atol=1e-4)
+
+
+def test_feature_extractor_final_with_real_weights(tmp_path: Path, imagenet_weights: Path) -> None:
+    root = write_image_folder(tmp_path / "ds", {"blue": 30, "green": 30, "red": 30}, size=40)
+    d = prepare_data(root, input_size=64, val_fraction=0.3, seed=0)
+    r = TrialRunner(d, weights=str(imagenet_weights), seed=0)
+    res = r.fit_final(params(r.n_blocks, head_lr=3e-3, epochs=30, patience=30), tmp_path / "m")
+    assert res.test_accuracy >= 0.8  # chance is 0.33
+    assert res.macro_f1 == pytest.approx(np.mean([c.f1 for c in res.per_class]))
+    model = _load(tmp_path / "m" / "model.keras")
+    pred = np.asarray(model.predict(d.x_test, verbose=0)).argmax(axis=1)
+    assert float(np.mean(pred == d.y_test)) == pytest.approx(res.test_accuracy)
+
+
+def test_unknown_export_format_is_refused_before_training(data, tmp_path: Path) -> None:
+    r = TrialRunner(data, weights="none")
+    with pytest.raises(ConfigError, match="export"):
+        r.fit_final(params(0), tmp_path / "m", export=("keras", "onnx"))
+    assert not (tmp_path / "m").exists()

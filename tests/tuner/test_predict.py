@@ -1,0 +1,83 @@
+"""predict(): exported model + labels.json on image files of any size; bad files reported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from advisor.data import decode_image
+from advisor.errors import InputError
+from tests.conftest import write_image_folder
+from tuner._data import prepare_data
+from tuner._predict import Prediction, predict
+from tuner._runner import TrialRunner
+from tuner._types import TrialParams
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("predict")
+    root = write_image_folder(base / "ds", {"blue": 10, "green": 10, "red": 10}, size=40)
+    data = prepare_data(root, input_size=32, seed=0)
+    r = TrialRunner(data, weights="none", seed=0)
+    r.fit_final(TrialParams(freeze_block=r.n_blocks, head_lr=1e-2, backbone_lr=1e-3,
+                            augmentation="off", epochs=2), base / "model")
+    return {"dir": base / "model", "root": root, "classes": data.classes}
+
+
+def test_top_classes_match_the_model(exported: dict) -> None:
+    import keras
+
+    files = sorted(exported["root"].glob("*/img_00[0-2].png"))
+    preds = predict(exported["dir"], files, top=2)
+    assert [p.path for p in preds] == [str(f) for f in files]
+    model = keras.saving.load_model(exported["dir"] / "model.keras")
+    x = np.stack([decode_image(f.read_bytes(), 32).pixels for f in files]).astype(np.float32)
+    probs = np.asarray(model.predict(x, verbose=0))
+    for p, row in zip(preds, probs):
+        assert p.error is None and len(p.top) == 2
+        assert [lab for lab, _ in p.top] == [exported["classes"][i] for i in np.argsort(-row)[:2]]
+        assert [pr for _, pr in p.top] == pytest.approx(sorted(row, reverse=True)[:2], abs=1e-6)
+        assert p.label == p.top[0][0]
+
+
+def test_any_size_and_mode_is_resized_and_top_is_clipped(exported: dict, tmp_path: Path) -> None:
+    a = tmp_path / "wide.jpg"
+    Image.new("RGB", (90, 50), (10, 200, 10)).save(a)
+    b = tmp_path / "gray.png"
+    Image.new("L", (20, 33), 128).save(b)
+    preds = predict(exported["dir"] / "model.keras", [a, b], top=10)
+    for p in preds:
+        assert len(p.top) == 3 and sum(pr for _, pr in p.top) == pytest.approx(1.0, abs=1e-5)
+        assert {lab for lab, _ in p.top} == set(exported["classes"])
+
+
+def test_bad_files_are_reported_in_order(exported: dict, tmp_path: Path) -> None:
+    good = next(exported["root"].glob("red/*.png"))
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image")
+    missing = tmp_path / "missing.jpg"
+    preds = predict(exported["dir"], [junk, good, missing])
+    assert [Path(p.path).name for p in preds] == ["junk.png", good.name, "missing.jpg"]
+    assert preds[0].error and preds[0].top == () and preds[0].label is None
+    assert preds[1].error is None and preds[1].top
+    assert preds[2].error.startswith("cannot read")
+    assert json.loads(json.dumps(preds[0].to_dict()))["error"] == preds[0].error
+    assert isinstance(preds[1], Prediction)
+
+
+def test_missing_model_or_mismatched_labels_are_input_errors(exported: dict, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="No exported model"):
+        predict(tmp_path, [])
+    copy = tmp_path / "m"
+    shutil.copytree(exported["dir"], copy)
+    (copy / "labels.json").write_text(json.dumps({"classes": ["only", "two"]}))
+    with pytest.raises(InputError, match="labels.json does not match"):
+        predict(copy, [])
