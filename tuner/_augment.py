@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.errors import ConfigError
-from tuner._types import AUGMENTATION_LEVELS
 
 __all__ = ["AugmentSpec", "AUGMENTATIONS", "get_augmentation", "draw_params", "apply_params"]
 
@@ -50,7 +49,6 @@ AUGMENTATIONS: dict[str, AugmentSpec] = {
     "moderate": AugmentSpec("moderate", True, 20.0, 0.20, 0.10, 0.20, 0.10),
     "strong": AugmentSpec("strong", True, 30.0, 0.30, 0.15, 0.30, 0.20),
 }
-assert tuple(AUGMENTATIONS) == AUGMENTATION_LEVELS
 
 N_PARAMS = 7  # flip, angle, zoom, shift x, shift y, contrast, brightness
 

@@ -170,7 +170,7 @@ def finish_final(runner: "TrialRunner", params: TrialParams, trained: "_Trained"
     best = trained.best
     result = FinalResult(
         params=params, backbone=runner.spec.name,
-        weights="random (from scratch)" if trained.scratch else runner._weights_src().kind,
+        weights="random (from scratch)" if trained.scratch else runner.weights_source().kind,
         classes=d.classes, input_size=size, val_accuracy=best.accuracy,
         epochs_run=len(trained.history), test_accuracy=acc, test_loss=loss, macro_f1=macro_f1,
         n_test=len(d.y_test), test_source=d.split_source.get("test", ""), per_class=per_class,

@@ -13,6 +13,8 @@ from advisor.errors import InputError
 
 __all__ = ["Prediction", "predict", "load_exported"]
 
+_CHUNK = 256  # images decoded and predicted at a time
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -61,6 +63,14 @@ def predict(model_path: str | Path, images: list[Path], top: int = 3) -> list[Pr
     model, classes = load_exported(model_path)
     size = int(model.input_shape[1])
     top = max(1, min(top, len(classes)))
+    out: list[Prediction] = []
+    for start in range(0, len(images), _CHUNK):
+        out += _predict_chunk(model, classes, size, top, images[start:start + _CHUNK])
+    return out
+
+
+def _predict_chunk(model, classes: list[str], size: int, top: int, images: list[Path]
+                   ) -> list[Prediction]:
     out: list[Prediction | None] = []
     batch: list[np.ndarray] = []
     where: list[int] = []

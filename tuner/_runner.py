@@ -91,7 +91,7 @@ class TrialRunner:
 
     def __init__(self, data: PreparedData, *, backbone: str = "mobilenet_v2",
                  weights: str = "imagenet", seed: int = 0, cache_dir: Path | None = None,
-                 views: int = VIEWS, cache_budget_mb: float = 2048) -> None:
+                 views: int = VIEWS, cache_budget_mb: float = 1024) -> None:
         self.data = data
         self.backbone = backbone
         self.weights = weights
@@ -117,7 +117,8 @@ class TrialRunner:
             self._cache = ActivationCache(self.cache_dir)
         return self._cache
 
-    def _weights_src(self) -> WeightsSource:
+    def weights_source(self) -> WeightsSource:
+        """The resolved pretrained weights (``WeightsError`` when unavailable)."""
         if self._weights_source is None:
             self._weights_source = resolve_weights(self.spec, self.weights)
         return self._weights_source
@@ -231,7 +232,7 @@ class TrialRunner:
             return net
         bnd = self.boundaries()[params.freeze_block]
         all_frozen = params.freeze_block == self.n_blocks
-        return build_network(self.spec, self.data.input_size, self._weights_src(),
+        return build_network(self.spec, self.data.input_size, self.weights_source(),
                              self.data.n_classes, params.dropout, None if all_frozen else bnd,
                              seed=self.seed, head_only=all_frozen and not final,
                              n_features=self._shapes["pooled"][0])
@@ -314,7 +315,7 @@ class TrialRunner:
     # ---------------------------------------------------------------- caching
     def _key(self, boundary: str, aug: AugmentSpec) -> CacheKey:
         return CacheKey(fingerprint=self.data.fingerprint, backbone=self.spec.name,
-                        weights=self._weights_src().fingerprint(), input_size=self.data.input_size,
+                        weights=self.weights_source().fingerprint(), input_size=self.data.input_size,
                         boundary=boundary, augmentation=aug.level,
                         views=self.views if aug.enabled else 1, seed=self.seed)
 
@@ -354,7 +355,7 @@ class TrialRunner:
         entries whose key is ``None`` are computed but not kept."""
         import tensorflow as tf
 
-        prefix = build_prefix(self.spec, self.data.input_size, self._weights_src(),
+        prefix = build_prefix(self.spec, self.data.input_size, self.weights_source(),
                               boundary if bkey is not None else None, self.seed, backbone)
         d = self.data
         views = self.views if aug.enabled else 1
