@@ -69,12 +69,22 @@ def main(argv: list[str] | None = None) -> int:
 
     proc = psutil.Process()
     marks: dict[int, tuple[float, float]] = {}
+    verdict: list[bool] = []
 
     def progress(ev) -> None:
-        if ev.kind == "trial_end":
-            marks[ev.n_finished] = (peak_rss_mib(), proc.memory_info().rss / 2**20)
-            print(f"trial {ev.n_finished}/{ev.n_requested}: peak RSS {marks[ev.n_finished][0]:.0f}"
-                  f" MiB, RSS {marks[ev.n_finished][1]:.0f} MiB", flush=True)
+        if ev.kind != "trial_end":
+            return
+        marks[ev.n_finished] = (peak_rss_mib(), proc.memory_info().rss / 2**20)
+        print(f"trial {ev.n_finished}/{ev.n_requested}: peak RSS {marks[ev.n_finished][0]:.0f}"
+              f" MiB, RSS {marks[ev.n_finished][1]:.0f} MiB", flush=True)
+        if ev.n_finished == a.trials:  # summarise before the final fit
+            early, last = marks[EARLY][0], marks[a.trials][0]
+            ratio = last / early
+            verdict.append(ratio <= TARGET)
+            print(f"sweep_memory: peak RSS after trial {EARLY} {early:.0f} MiB, after trial "
+                  f"{a.trials} {last:.0f} MiB, ratio {ratio:.3f} (target <= {TARGET}) "
+                  f"{'PASS' if verdict[0] else 'FAIL'}{' [quick]' if a.quick else ''}",
+                  flush=True)
 
     out = Path(tempfile.mkdtemp(prefix="sweep_memory-"))
     try:
@@ -83,13 +93,7 @@ def main(argv: list[str] | None = None) -> int:
              out=out / "run", progress=progress)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    early, last = marks[EARLY][0], marks[a.trials][0]
-    ratio = last / early
-    ok = ratio <= TARGET
-    print(f"sweep_memory: peak RSS after trial {EARLY} {early:.0f} MiB, after trial {a.trials} "
-          f"{last:.0f} MiB, ratio {ratio:.3f} (target <= {TARGET}) {'PASS' if ok else 'FAIL'}"
-          f"{' [quick]' if a.quick else ''}")
-    return 0 if ok else 1
+    return 0 if verdict and verdict[0] else 1
 
 
 if __name__ == "__main__":
