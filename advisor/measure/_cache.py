@@ -94,6 +94,22 @@ class FeatureCache:
         except (OSError, KeyError, ValueError, json.JSONDecodeError):
             return None  # missing or partial entry: recompute
 
+    def load_derived(self, key: str, name: str) -> dict | None:
+        """A JSON side entry (probe results...) stored beside a feature pass."""
+        if self.root is None:
+            return None
+        try:
+            return json.loads((self._dir(key) / f"derived-{name}.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def save_derived(self, key: str, name: str, data: dict) -> None:
+        if self.root is None or not self._dir(key).is_dir():
+            return
+        tmp = self._dir(key) / f".derived-{name}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self._dir(key) / f"derived-{name}.json")
+
     def save(self, key: str, fp: FeaturePass) -> Path | None:
         if self.root is None:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,12 +17,14 @@ from advisor.measure._cache import FeatureCache, content_fingerprint, default_ca
 from advisor.measure._features import FeaturePass, extract_features
 from advisor.measure._logme import logme
 from advisor.measure._pixels import pixel_features
-from advisor.measure._probe import probe
+from advisor.measure._probe import PROBE_C, probe
 from advisor.measure._project import project_2d
 from advisor.measure._shift import shift_profile
-from advisor.measure._types import Measurements
+from advisor.measure._types import Measurements, ProbeResult
 
 __all__ = ["measure", "ProgressFactory", "MAX_PROJECTION_POINTS"]
+
+_DERIVED_VERSION = 1  # bump when probe/LogME/projection results change meaning
 
 # progress("what", total) -> advance(n); None: no progress display
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -31,6 +34,28 @@ _DEFAULT = object()
 
 def _advance(progress: ProgressFactory | None, what: str, total: int):
     return progress(what, total) if progress else None
+
+
+def _derived(fp: FeaturePass, ok_files: list, labels: np.ndarray, train: np.ndarray, seed: int,
+             progress: ProgressFactory | None) -> dict:
+    """Probe, pixel probe, LogME and 2-D projection: everything computed from features."""
+    x, y = fp.features[train], labels[train]
+    step = _advance(progress, "Probes and LogME", 3)
+    feat_probe = probe(x, y, seed=seed)
+    if step:
+        step(1)
+    pix_probe = probe(pixel_features(fp.thumbs[train]), y, seed=seed)
+    if step:
+        step(1)
+    score = logme(x, y)
+    if step:
+        step(1)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(len(ok_files), min(len(ok_files), MAX_PROJECTION_POINTS), replace=False))
+    proj = project_2d(fp.features[pick], seed=seed)
+    return {"probe": feat_probe.to_dict(), "pixel_probe": pix_probe.to_dict(), "logme": float(score),
+            "projection": [[round(float(a), 4), round(float(b), 4)] for a, b in proj],
+            "projection_labels": [ok_files[i].item.label for i in pick]}
 
 
 def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str = "imagenet",
@@ -85,29 +110,24 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
     train = np.array([f.item.split in (None, "train") for f in ok_files])
     if "train" not in index.splits:
         train[:] = True
-    x, y = fp.features[train], labels[train]
-    step = _advance(progress, "Probes and LogME", 3)
-    feat_probe = probe(x, y, seed=seed)
-    if step:
-        step(1)
-    pix_probe = probe(pixel_features(fp.thumbs[train]), y, seed=seed)
-    if step:
-        step(1)
-    score = logme(x, y)
-    if step:
-        step(1)
-    rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(len(ok_files), min(len(ok_files), MAX_PROJECTION_POINTS), replace=False))
-    proj = project_2d(fp.features[pick], seed=seed)
+    derived_name = hashlib.sha1(
+        f"{seed}|{PROBE_C}|{_DERIVED_VERSION}|{train.sum()}".encode()).hexdigest()[:16]
+    derived = cache.load_derived(key, derived_name) if key is not None else None
+    if derived is None:
+        derived = _derived(fp, ok_files, labels, train, seed, progress)
+        if key is not None:
+            cache.save_derived(key, derived_name, derived)
+    feat_probe = ProbeResult.from_dict(derived["probe"])
+    pix_probe = ProbeResult.from_dict(derived["pixel_probe"])
     prof = shift_profile(fp.bn)
     if similarity is None:
         from advisor.recommend import similarity_from_shift as similarity
     m = Measurements(
         backbone=spec.name, input_size=size, weights=source.kind, n_images=int(len(ok_files)),
-        shift=prof, probe=feat_probe, pixel_probe=pix_probe, logme=float(score),
+        shift=prof, probe=feat_probe, pixel_probe=pix_probe, logme=float(derived["logme"]),
         similarity=float(similarity(prof.overall)),
         transfer_gain=float(feat_probe.accuracy - pix_probe.accuracy),
         seconds=round(time.perf_counter() - t0, 3), cache_hit=hit,
-        projection=tuple((round(float(a), 4), round(float(b), 4)) for a, b in proj),
-        projection_labels=tuple(ok_files[i].item.label for i in pick))
+        projection=tuple(tuple(p) for p in derived["projection"]),
+        projection_labels=tuple(derived["projection_labels"]))
     return fp, m

@@ -31,7 +31,9 @@ def test_cache_round_trip_and_key(tiny_dataset, tmp_path):
     fp2, m2 = measure(index, weights="none", input_size=64, cache_dir=cache_dir)
     assert not m1.cache_hit and m2.cache_hit
     assert np.array_equal(fp1.features, fp2.features)
-    assert m1.probe == m2.probe and m1.shift == m2.shift
+    assert m1.probe == m2.probe and m1.shift == m2.shift and m1.logme == m2.logme
+    # probes, LogME and the projection are stored beside the features (warm runs skip them)
+    assert len(list((cache_dir / "features").glob("*/derived-*.json"))) == 1
     assert [f.to_dict() for f in fp1.files] == [f.to_dict() for f in fp2.files]
     # the key follows the content: changing one file's bytes changes the fingerprint
     before = content_fingerprint(index.items)
