@@ -103,6 +103,8 @@ def pilot_data(path: str | Path, budget: PilotBudget, *, seed: int = 0,
     x, y = np.concatenate(parts_x), np.concatenate(parts_y)
     notes = list(d.notes)
     source = dict(d.split_source)
+    source["test"] = ("folder test/, unused" if d.split_source["test"].startswith("folder")
+                      else "none (the tuner's test hold-out went back to training)")
     if val_folder:
         train_idx = np.arange(len(y))
         x_val, y_val, f_val = d.x_val, d.y_val, d.files_val

@@ -45,6 +45,7 @@ def test_val_folder_is_validation_and_all_train_images_train(splits: Path) -> No
     assert d.counts("train") == {"a": 12, "b": 6}
     assert all(f.startswith("train/") for f in d.files_train)
     assert len(d.y_test) == 0 and len(d.x_train) == len(d.y_train) == 18
+    assert d.split_source["test"] == "folder test/, unused"
 
 
 def test_training_cap_is_stratified_and_seeded(splits: Path) -> None:
@@ -66,7 +67,7 @@ def test_flat_layout_holds_out_a_stratified_fifth(tmp_path: Path) -> None:
     assert d.counts("val") == {"x": 2, "y": 3}
     assert d.counts("train") == {"x": 8, "y": 12}
     assert not set(d.files_train) & set(d.files_val)
-    assert "20%" in d.split_source["val"]
+    assert "20%" in d.split_source["val"] and d.split_source["test"].startswith("none")
 
 
 def test_max_images_subsamples_before_splitting(splits: Path) -> None:
