@@ -367,22 +367,22 @@ class TrialRunner:
             targets[name] = (self.cache.allocate(key, shapes) if key is not None
                              else {k: np.empty(v, np.float16) for k, v in shapes.items()})
 
-        @tf.function(input_signature=[tf.TensorSpec((None, d.input_size, d.input_size, 3), tf.uint8),
-                                      tf.TensorSpec((None, 7), tf.float32)])
-        def run_augmented(x, p):
-            out = prefix(apply_params(x, p), training=False)
-            return [tf.cast(o, tf.float16) for o in (out if isinstance(out, list) else [out])]
+        size = d.input_size
+        # augmentation traced apart from the backbone: one backbone trace serves augmented
+        # and plain batches
+        augment = tf.function(apply_params, input_signature=[
+            tf.TensorSpec((None, size, size, 3), tf.uint8), tf.TensorSpec((None, 7), tf.float32)])
 
-        @tf.function(input_signature=[tf.TensorSpec((None, d.input_size, d.input_size, 3), tf.uint8)])
-        def run_plain(x):
-            out = prefix(tf.cast(x, tf.float32), training=False)
+        @tf.function(input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)])
+        def forward(x):
+            out = prefix(x, training=False)
             return [tf.cast(o, tf.float16) for o in (out if isinstance(out, list) else [out])]
 
         def fill(x: np.ndarray, params: np.ndarray | None, dest: dict[str, np.ndarray]) -> None:
             for s in range(0, len(x), _CACHE_BATCH):
                 b = slice(s, s + _CACHE_BATCH)
-                outs = run_plain(x[b]) if params is None else run_augmented(x[b], params[b])
-                for name, o in zip(names, outs):
+                img = x[b].astype(np.float32) if params is None else augment(x[b], params[b])
+                for name, o in zip(names, forward(img)):
                     dest[name][b] = o.numpy()
 
         for v in range(views):
