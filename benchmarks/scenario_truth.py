@@ -129,7 +129,8 @@ def run(dataset: Path, advice_file: Path | None, out: Path, budget: PilotBudget,
         runs.append({"label": label, "scenario": scenario, "freeze_block": fb, "freeze_layer": name,
                      "head_lr": p.head_lr, "backbone_lr": p.backbone_lr,
                      "val_accuracy": o.val_accuracy, "val_loss": o.val_loss,
-                     "epochs_run": o.epochs_run, "seconds": o.seconds, "notes": list(o.notes)})
+                     "epochs_run": o.epochs_run, "seconds": o.seconds, "notes": list(o.notes),
+                     "val_history": [round(h.val_accuracy, 4) for h in o.history]})
         _log(f"  {label}: val accuracy {o.val_accuracy:.4f} in {o.epochs_run} epochs, {o.seconds:.0f}s")
     summary = regret(runs, a.scenario)
     n_val = len(data.y_val)
@@ -158,10 +159,16 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
+def _short(run: dict) -> str:
+    if run["scenario"] == "partial_freeze":
+        return f"partial b{run['freeze_block']}"
+    return run["scenario"].replace("_", " ").replace("finetune", "fine-tune")
+
+
 def markdown_table(rows: list[dict]) -> str:
     """One Markdown table row per dataset result, then the commands."""
     head = ("| dataset | train / val | feature extractor | partial (advice / shallower / deeper) "
-            "| full fine-tune | from scratch | advisor's call | best | regret (points) | 1 SE | minutes |")
+            "| full fine-tune | from scratch | advisor's call | best run | regret (points) | 1 SE | minutes |")
     lines = [head, "|" + "---|" * 11]
     for r in rows:
         by = {x["label"]: x for x in r["runs"]}
@@ -171,11 +178,12 @@ def markdown_table(rows: list[dict]) -> str:
             parts.append(f"{_pct(x['val_accuracy'])} (b{x['freeze_block']})" if x else "-")
         a = r["advice"]
         call = a["scenario"] + (f" b{a['freeze_block']}" if a["scenario"] == "partial_freeze" else "")
+        best = " = ".join(_short(x) for x in r["runs"] if x["val_accuracy"] == r["best_accuracy"])
         lines.append(
             f"| {r['dataset']} | {r['data']['n_train']} / {r['data']['n_val']} "
             f"| {_pct(by['feature_extractor']['val_accuracy'])} | {' / '.join(parts)} "
             f"| {_pct(by['full_finetune']['val_accuracy'])} | {_pct(by['from_scratch']['val_accuracy'])} "
-            f"| {call} | {r['best_scenario']} | {r['regret_points']:.1f} | {r['accuracy_se_points']:.1f} "
+            f"| {call} | {best} | {r['regret_points']:.1f} | {r['accuracy_se_points']:.1f} "
             f"| {r['seconds'] / 60:.1f} |")
     lines.append("")
     lines += [f"- {r['dataset']}: `{r['command']}`" for r in rows]
