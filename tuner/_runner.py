@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from advisor.backbones import (
+    BackboneSpec,
     Boundary,
     WeightsSource,
     block_boundaries,
@@ -107,7 +108,7 @@ class TrialRunner:
 
     # ----------------------------------------------------------------- basics
     @property
-    def spec(self):
+    def spec(self) -> BackboneSpec:
         return get_backbone(self.backbone)
 
     @property
@@ -157,6 +158,10 @@ class TrialRunner:
             bad.append("dropout")
         if not 0.0 <= params.label_smoothing < 1.0:
             bad.append("label_smoothing")
+        if self.views < 1:
+            raise ConfigError("The activation cache needs at least one view per image",
+                              expected="views >= 1", received=str(self.views),
+                              fix="pass views=4 (the default) or another positive count")
         if bad:
             raise ConfigError(f"Invalid trial parameters {bad}",
                               expected="positive learning rates, batch size, epochs and patience; "
@@ -370,10 +375,11 @@ class TrialRunner:
         size = d.input_size
         # augmentation traced apart from the backbone: one backbone trace serves augmented
         # and plain batches
-        augment = tf.function(apply_params, input_signature=[
+        augment = tf.function(apply_params, autograph=False, input_signature=[
             tf.TensorSpec((None, size, size, 3), tf.uint8), tf.TensorSpec((None, 7), tf.float32)])
 
-        @tf.function(input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)])
+        @tf.function(autograph=False,
+                     input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)])
         def forward(x):
             out = prefix(x, training=False)
             return [tf.cast(o, tf.float16) for o in (out if isinstance(out, list) else [out])]
