@@ -84,17 +84,15 @@ def _seeded_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource
 
 
 def build_prefix(spec: BackboneSpec, input_size: int, weights: WeightsSource,
-                 boundary: str | None, seed: int, backbone: Any | None = None) -> Any:
-    """The frozen part as one model: raw image -> ``[pooled features]``, or
-    ``[activation at boundary, pooled features]``. Reuses ``backbone`` when given
-    (it must still hold its initial weights)."""
+                 boundaries: list[str], seed: int, backbone: Any | None = None) -> Any:
+    """The frozen part as one model: raw image -> ``[activation at each of
+    boundaries..., pooled features]``. Reuses ``backbone`` when given (it must still
+    hold its initial weights)."""
     import keras
 
     if backbone is None:
         backbone = _seeded_backbone(spec, input_size, weights, seed)
-    outs = [backbone.output]
-    if boundary is not None:
-        outs.insert(0, backbone.get_layer(boundary).output)
+    outs = [backbone.get_layer(b).output for b in boundaries] + [backbone.output]
     inp = keras.Input((input_size, input_size, 3), name="image")
     feats = keras.Model(backbone.input, outs)(preprocess_layer(spec)(inp))
     feats = list(feats) if isinstance(feats, (list, tuple)) else [feats]

@@ -105,6 +105,7 @@ class TrialRunner:
         self._shapes: dict[str, tuple[int, ...]] = {}
         self._weights_source: WeightsSource | None = None
         self._small: dict[str, np.ndarray] | None = None
+        self._expected: list[str] = []
 
     # ----------------------------------------------------------------- basics
     @property
@@ -141,6 +142,21 @@ class TrialRunner:
     @property
     def n_blocks(self) -> int:
         return self.boundaries()[-1].block
+
+    def expect(self, freeze_blocks) -> None:
+        """Announce the freeze blocks a sweep will try: the first cache pass of each
+        augmentation level then stores the activations of all of them (when a
+        ``cache_dir`` is set and each fits the budget), instead of one pass per block."""
+        bounds = self.boundaries()
+        names = []
+        for fb in freeze_blocks:
+            if not -1 <= fb <= self.n_blocks:
+                raise ConfigError("freeze_block out of range", expected=f"-1 .. {self.n_blocks}",
+                                  received=str(fb), fix="pass blocks of this backbone")
+            b = bounds[fb] if fb >= 0 else None
+            if b is not None and 0 <= b.index and fb < self.n_blocks:
+                names.append(b.name)
+        self._expected = sorted(set(names), key=names.index)
 
     def class_weights(self) -> np.ndarray:
         """Balanced class weights of the training split (all 1.0 when balanced)."""
@@ -334,42 +350,53 @@ class TrialRunner:
                      ) -> tuple[dict, dict | None, str]:
         """Pooled features (and the activations at ``boundary``) from the cache,
         computing what is missing in one pass over the images (with ``backbone``,
-        untrained yet, when the trial built one)."""
+        untrained yet, when the trial built one). The pass also stores the expected
+        boundaries (:meth:`expect`) of this augmentation level: the prefix runs to the
+        last layer for the pooled features anyway, so they cost only the writes."""
         pkey = self._key("pooled", aug)
         bkey = self._key(boundary, aug) if boundary is not None else None
         pooled = self.cache.get(pkey)
         acts = self.cache.get(bkey) if bkey else None
+        what = "pooled features" + (f" and {bkey.boundary}" if bkey else "")
         if pooled is not None and (bkey is None or acts is not None):
-            what = "pooled features" + (f" and {bkey.boundary}" if bkey else "")
             return pooled, acts, f"activation cache hit: {what} ({aug.level}, {pkey.views} views)"
         t0 = time.perf_counter()
-        need_b = bkey is not None and acts is None
-        out = self._compute(aug, pkey if pooled is None else None, bkey if need_b else None,
-                            boundary, backbone)
+        names = [boundary] if bkey is not None and acts is None else []
+        if self.cache.root is not None:  # extras only where they go to disk, not to memory
+            names += [b for b in self._expected if b not in names and self._fits_budget(b, aug)
+                      and self.cache.get(self._key(b, aug)) is None]
+        keys = {b: self._key(b, aug) for b in names}
         if pooled is None:
-            pooled = self.cache.commit(pkey, out["pooled"])
-        if need_b:
-            acts = self.cache.commit(bkey, out["boundary"])
-        what = "pooled features" + (f" and {bkey.boundary}" if bkey else "")
+            keys["pooled"] = pkey
+        out = self._compute(aug, keys, backbone)
+        for name, key in keys.items():
+            entry = self.cache.commit(key, out[name])
+            if name == "pooled":
+                pooled = entry
+            elif name == boundary:
+                acts = entry
+        extra = [b for b in names if b != boundary]
         return pooled, acts, (f"activation cache computed: {what} ({aug.level}, {pkey.views} views)"
-                              f" in {time.perf_counter() - t0:.1f}s")
+                              + (f" and {len(extra)} expected boundaries" if extra else "")
+                              + f" in {time.perf_counter() - t0:.1f}s")
 
-    def _compute(self, aug: AugmentSpec, pkey: CacheKey | None, bkey: CacheKey | None,
-                 boundary: str | None, backbone: Any | None) -> dict[str, dict[str, np.ndarray]]:
-        """Run the frozen prefix over every training view and the validation images;
-        entries whose key is ``None`` are computed but not kept."""
+    def _compute(self, aug: AugmentSpec, keys: dict[str, CacheKey], backbone: Any | None
+                 ) -> dict[str, dict[str, np.ndarray]]:
+        """Run the frozen prefix over every training view and the validation images,
+        writing the activations of ``keys`` (boundary names and ``"pooled"``)."""
         import tensorflow as tf
 
-        prefix = build_prefix(self.spec, self.data.input_size, self.weights_source(),
-                              boundary if bkey is not None else None, self.seed, backbone)
+        bounds = [b for b in keys if b != "pooled"]
+        prefix = build_prefix(self.spec, self.data.input_size, self.weights_source(), bounds,
+                              self.seed, backbone)
         d = self.data
         views = self.views if aug.enabled else 1
-        names = (["boundary"] if bkey is not None else []) + ["pooled"]
-        targets = {}
-        for name, key, t in zip(names, (bkey, pkey) if bkey is not None else (pkey,), prefix.outputs):
+        names = bounds + ["pooled"]  # the order of the prefix's outputs
+        targets: dict[str, dict[str, np.ndarray]] = {}
+        for name, t in zip(names, prefix.outputs):
             shapes = {"train": (views, len(d.x_train)) + tuple(t.shape[1:]),
                       "val": (len(d.x_val),) + tuple(t.shape[1:])}
-            targets[name] = (self.cache.allocate(key, shapes) if key is not None
+            targets[name] = (self.cache.allocate(keys[name], shapes) if name in keys
                              else {k: np.empty(v, np.float16) for k, v in shapes.items()})
 
         size = d.input_size

@@ -85,6 +85,29 @@ def test_cache_is_computed_once_and_reused_from_disk(data32, n_blocks: int, tmp_
     assert np.load(entry / "train.npy", mmap_mode="r").shape[:2] == (4, len(data32.y_train))
 
 
+def test_expected_blocks_are_cached_in_the_same_pass(data32, n_blocks: int,
+                                                     tmp_path: Path) -> None:
+    r = TrialRunner(data32, weights="none", seed=0, cache_dir=tmp_path)
+    r.expect([n_blocks, n_blocks - 1, n_blocks - 2, 0, -1])  # only real cut points count
+    first = r.run(params(n_blocks, epochs=1))  # a feature extractor trial makes the pass
+    assert r.cache.computed == 3  # pooled + the two partial-freeze boundaries
+    assert any("and 2 expected boundaries" in n for n in first.notes)
+    r.run(params(n_blocks - 2, epochs=1))
+    r.run(params(n_blocks - 1, epochs=1))
+    assert r.cache.computed == 3
+    # the values do not depend on which pass computed them
+    lone = TrialRunner(data32, weights="none", seed=0, cache_dir=tmp_path / "lone")
+    lone.run(params(n_blocks - 2, epochs=1))
+    b = r.boundaries()[n_blocks - 2].name
+
+    def train_of(root: Path) -> np.ndarray:
+        return np.load(next((root / "activations").glob(f"*-{b}-off-*")) / "train.npy")
+
+    assert np.array_equal(train_of(tmp_path), train_of(tmp_path / "lone"))
+    with pytest.raises(ConfigError):
+        r.expect([n_blocks + 1])
+
+
 def test_on_epoch_raising_stops_the_trial(runner, n_blocks: int) -> None:
     class Stop(Exception):
         pass
