@@ -391,6 +391,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
                                 expected=f"{sp.n_blocks} blocks", received=str(runner.n_blocks),
                                 fix="start a new sweep (the backbone definition changed)")
     warnings += [n for n in sp.notes if n not in warnings]
+    runner.expect(sp.freeze_blocks)  # one activation-cache pass per augmentation level
 
     from tuner.backends import get_backend
 
