@@ -222,7 +222,8 @@ def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | Non
         rest = "train" if source["test"].startswith("folder") else "the rest of train"
         source["val"] = f"stratified {val_fraction:.0%} of {rest}, seed {seed}"
         notes += n
-    source["train"] = "folder train/" if index.layout == "splits" else "all class folders"
+    source["train"] = {"splits": "folder train/", "csv": "manifest rows of split train or none"
+                       }.get(index.layout, "all class folders")
     if not source["val"].startswith("folder") or not source["test"].startswith("folder"):
         source["train"] += " minus the held-out images"
     for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
