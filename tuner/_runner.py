@@ -43,6 +43,7 @@ VIEWS = 4  # augmented views cached per training image (one is picked per epoch)
 SCRATCH_MAX_SIZE = 128  # from-scratch training resizes larger inputs down to this
 SCRATCH_BN_MOMENTUM = 0.9
 _CACHE_BATCH = 64
+_EXTRA_BUDGETS = 2  # expected boundaries written in one pass: at most this many budgets
 
 
 def head_epochs(params: TrialParams, all_frozen: bool) -> int:
@@ -340,11 +341,13 @@ class TrialRunner:
                         boundary=boundary, augmentation=aug.level,
                         views=self.views if aug.enabled else 1, seed=self.seed)
 
-    def _fits_budget(self, boundary: str, aug: AugmentSpec) -> bool:
-        shape = self._shapes[boundary]
+    def _entry_bytes(self, boundary: str, aug: AugmentSpec) -> int:
         k = self.views if aug.enabled else 1
         n = k * len(self.data.x_train) + len(self.data.x_val)
-        return n * math.prod(shape) * 2 <= self.cache_budget_mb * 2**20
+        return n * math.prod(self._shapes[boundary]) * 2
+
+    def _fits_budget(self, boundary: str, aug: AugmentSpec) -> bool:
+        return self._entry_bytes(boundary, aug) <= self.cache_budget_mb * 2**20
 
     def _activations(self, boundary: str | None, aug: AugmentSpec, backbone: Any | None
                      ) -> tuple[dict, dict | None, str]:
@@ -363,8 +366,13 @@ class TrialRunner:
         t0 = time.perf_counter()
         names = [boundary] if bkey is not None and acts is None else []
         if self.cache.root is not None:  # extras only where they go to disk, not to memory
-            names += [b for b in self._expected if b not in names and self._fits_budget(b, aug)
-                      and self.cache.get(self._key(b, aug)) is None]
+            room = _EXTRA_BUDGETS * self.cache_budget_mb * 2**20
+            for b in sorted(self._expected, key=lambda b: self._entry_bytes(b, aug)):
+                size = self._entry_bytes(b, aug)
+                if (b not in names and size <= min(room, self.cache_budget_mb * 2**20)
+                        and self.cache.get(self._key(b, aug)) is None):
+                    names.append(b)
+                    room -= size
         keys = {b: self._key(b, aug) for b in names}
         if pooled is None:
             keys["pooled"] = pkey
