@@ -43,7 +43,7 @@ VIEWS = 4  # augmented views cached per training image (one is picked per epoch)
 SCRATCH_MAX_SIZE = 128  # from-scratch training resizes larger inputs down to this
 SCRATCH_BN_MOMENTUM = 0.9
 _CACHE_BATCH = 64
-_EXTRA_BUDGETS = 2  # expected boundaries written in one pass: at most this many budgets
+_EXTRA_BUDGETS = 1  # expected boundaries written in one pass: at most this many budgets
 
 
 def head_epochs(params: TrialParams, all_frozen: bool) -> int:
