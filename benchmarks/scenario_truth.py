@@ -96,8 +96,9 @@ def code_version() -> dict:
             "uncommitted": [line[3:] for line in dirty.splitlines()]}
 
 
-def run(dataset: Path, advice_file: Path | None, out: Path, budget: PilotBudget, seed: int,
+def run(dataset: Path, advice_file: Path | None, budget: PilotBudget, seed: int,
         weights: str, cache_dir: Path, spread: int | None, command: str) -> dict:
+    """Advise (or load the advice), train every planned run, score the call."""
     from tuner._runner import TrialRunner
 
     t0 = time.perf_counter()
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/scenario_truth.py " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     try:
-        res = run(args.dataset, args.advice, args.out, budget, args.seed, args.weights,
+        res = run(args.dataset, args.advice, budget, args.seed, args.weights,
                   args.cache_dir or args.out / "cache", args.spread, command)
     except TLError as e:
         print(f"error: {e.message}", file=sys.stderr)
