@@ -146,6 +146,9 @@ class _Sweep:
         timings = dict(self.timings)
         timings["total_s"] = round(time.perf_counter() - self.t0, 3)  # this session
         timings["trials_s"] = round(sum(t.seconds for t in trials), 3)
+        if hasattr(self.runner, "restarts"):  # a WorkerRunner
+            timings["worker_startup_s"] = round(self.runner.startup_s, 3)
+            timings["worker_restarts"] = self.runner.restarts
         if prev.get("timings"):
             timings["previous_sessions"] = (prev["timings"].get("previous_sessions", [])
                                             + [{k: v for k, v in prev["timings"].items()
@@ -266,6 +269,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
          storage: str | None = None, max_images: int | None = None, epochs: int | None = None,
          patience: int | None = None, export: tuple[str, ...] | list[str] | None = None,
          space: SearchSpace | None = None, cache_dir: str | Path | None = None,
+         isolate: bool = True,
          progress: Callable[[SweepEvent], None] | None = None) -> SweepResult:
     """Search, retrain the best configuration and export it.
 
@@ -279,6 +283,10 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     values; any other option that differs from the stored configuration (except
     ``trials`` and ``export``) raises :class:`~advisor.errors.ConfigError` naming
     the changed keys. ``space`` replaces the derived search space (benchmarks).
+
+    ``isolate`` (default) trains in a worker process that is replaced when its
+    memory grows (:mod:`tuner._worker`), so a long sweep's memory stays flat;
+    ``isolate=False`` trains in this process (debugging, short sweeps).
     """
     from advisor.backbones import get_backbone
     from advisor.data import scan_layout, subsample
@@ -373,12 +381,34 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
                         seed=config.seed, max_images=config.max_images, cache_dir=cache)
     timings["prepare_s"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
-    runner = TrialRunner(data, backbone=config.backbone, weights=config.weights,
-                         seed=config.seed, cache_dir=cache)
+    runner_args = dict(backbone=config.backbone, weights=config.weights, seed=config.seed,
+                       cache_dir=cache)
+    if isolate:
+        from tuner._worker import WorkerRunner
+
+        runner: Any = WorkerRunner(
+            dict(path=str(path), input_size=config.input_size, test_split=config.test_split,
+                 seed=config.seed, max_images=config.max_images, cache_dir=cache), runner_args)
+    else:
+        runner = TrialRunner(data, **runner_args)
+    try:
+        return _run_sweep(runner, data, config, stored, space, advice_obj, scenario, run_dir,
+                          prev, warnings, timings, progress, t, t0)
+    finally:
+        if isolate:
+            runner.close()
+
+
+def _run_sweep(runner: Any, data: Any, config: SweepConfig, stored: SweepConfig | None,
+               space: SearchSpace | None, advice_obj: Advice | None, scenario: str | None,
+               run_dir: Path, prev: dict | None, warnings: list[str], timings: dict,
+               progress: Callable[[SweepEvent], None] | None, t: float, t0: float
+               ) -> SweepResult:
+    n_blocks = runner.n_blocks  # starts the worker process, when there is one
     timings["runner_s"] = round(time.perf_counter() - t, 3)
 
     if stored is None:
-        sp = space or SearchSpace.from_advice(advice_obj, runner.n_blocks, scenario,
+        sp = space or SearchSpace.from_advice(advice_obj, n_blocks, scenario,
                                               epochs=config.epochs, patience=config.patience)
         config = replace(config, space=sp.to_dict(), epochs=sp.epochs, patience=sp.patience)
         save_config(run_dir, config)
@@ -386,9 +416,9 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             write_json_atomic(run_dir / ADVICE_FILE, {"advice": advice_obj.to_dict()})
     else:
         sp = SearchSpace.from_dict(config.space)
-        if sp.n_blocks != runner.n_blocks:
+        if sp.n_blocks != n_blocks:
             raise InternalError("The backbone's block count differs from the stored space",
-                                expected=f"{sp.n_blocks} blocks", received=str(runner.n_blocks),
+                                expected=f"{sp.n_blocks} blocks", received=str(n_blocks),
                                 fix="start a new sweep (the backbone definition changed)")
     warnings += [n for n in sp.notes if n not in warnings]
     runner.expect(sp.freeze_blocks)  # one activation-cache pass per augmentation level

@@ -109,6 +109,10 @@ def tltune(
     json_out: Annotated[Optional[Path], typer.Option(
         "--json", help="Also write the full result (results.json content) to FILE.",
         metavar="FILE", show_default=False)] = None,
+    isolate: Annotated[bool, typer.Option(
+        "--isolate/--no-isolate",
+        help="Train in a worker process that is replaced when its memory grows, so memory "
+             "stays flat over a long sweep; --no-isolate trains in this process.")] = True,
 ) -> None:
     from tuner._study import write_json_atomic
     from tuner._terminal import SweepProgress, render_result
@@ -126,7 +130,7 @@ def tltune(
                           backbone=backbone, weights=weights, input_size=image_size,
                           test_split=test_split, seed=seed, out=out, resume=resume,
                           storage=storage, max_images=max_images, epochs=epochs,
-                          patience=patience, export=exports, progress=show)
+                          patience=patience, export=exports, isolate=isolate, progress=show)
     except TLError as e:
         raise _fail(err, e) from None
     except KeyboardInterrupt:

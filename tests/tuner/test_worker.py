@@ -1,0 +1,80 @@
+"""WorkerRunner: trials in a child process give the in-process results, pruning
+stops the child's trial, errors keep their type, a dead child is an error, and the
+child is replaced when it grows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from advisor.errors import ConfigError, InternalError
+from tuner._data import prepare_data
+from tuner._runner import TrialRunner
+from tuner._types import TrialParams
+from tuner._worker import WorkerRunner
+
+pytestmark = pytest.mark.slow
+
+
+def params(fb: int, **kw) -> TrialParams:
+    base = dict(freeze_block=fb, head_lr=1e-2, backbone_lr=1e-3, augmentation="off",
+                batch_size=8, epochs=3, patience=5)
+    base.update(kw)
+    return TrialParams(**base)
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_images: Path, tmp_path_factory) -> tuple[dict, dict]:
+    cache = tmp_path_factory.mktemp("worker-cache")
+    data_args = dict(path=str(tiny_images), input_size=32, seed=0, cache_dir=cache)
+    prepare_data(**data_args)  # the parent decodes once; the child loads the arrays
+    return data_args, dict(weights="none", seed=0, cache_dir=cache)
+
+
+def test_same_outcome_as_in_process_and_pruning(setup) -> None:
+    data_args, runner_args = setup
+    local = TrialRunner(prepare_data(**data_args), **runner_args)
+    want = local.run(params(16))
+    with WorkerRunner(data_args, runner_args) as w:
+        assert w.n_blocks == local.n_blocks == 18
+        got = w.run(params(16))
+        assert got.val_accuracy == pytest.approx(want.val_accuracy)
+        assert [h.val_accuracy for h in got.history] == pytest.approx(
+            [h.val_accuracy for h in want.history])
+
+        seen: list[int] = []
+
+        def prune(epoch: int, acc: float) -> None:
+            seen.append(epoch)
+            raise optuna.TrialPruned("pruned by the test")
+
+        with pytest.raises(optuna.TrialPruned):
+            w.run(params(18, epochs=5), prune)
+        assert seen == [0]  # the child stopped after the first epoch
+        again = w.run(params(18, epochs=1))  # the same child still serves trials
+        assert again.epochs_run == 1
+        assert w.restarts == 0 or w.recycle_growth > 0
+
+
+def test_errors_keep_their_type_and_a_dead_child_is_reported(setup) -> None:
+    data_args, runner_args = setup
+    with WorkerRunner(data_args, runner_args) as w:
+        with pytest.raises(ConfigError, match="freeze_block out of range") as e:
+            w.run(params(99))
+        assert e.value.expected and "18" in e.value.expected
+        w._proc.kill()  # e.g. the kernel's OOM killer
+        with pytest.raises(InternalError, match="worker process died"):
+            w.run(params(18))
+        assert w.run(params(18, epochs=1)).epochs_run == 1  # a new child takes over
+
+
+def test_fresh_child_per_trial_when_recycle_growth_is_zero(setup) -> None:
+    data_args, runner_args = setup
+    with WorkerRunner(data_args, runner_args, recycle_growth=0.0) as w:
+        pids = []
+        for _ in range(2):
+            w.run(params(18, epochs=1))
+            pids.append(w._proc.pid if w._proc is not None else None)
+        assert w.restarts == 2 and pids == [None, None]
