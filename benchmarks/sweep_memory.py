@@ -1,14 +1,17 @@
-"""Sweep memory: peak RSS must not grow with the number of trials.
+"""Sweep memory: peak memory must not grow with the number of trials.
 
 Runs one ``tuner.tune`` sweep of 30 trials (partial-freeze search: the trials build and
-fine-tune networks, where leaked models would accumulate) and records the process's peak
-RSS after trial 3 and after the last trial. Prints one summary line with their ratio
+fine-tune networks, where leaked models would accumulate) and records the peak memory
+after trial 3 and after the last trial. Prints one summary line with their ratio
 (target <= 1.1); exits 1 when the target is missed, 2 on bad input.
 
-Peak RSS is the kernel's high-water mark (``resource.getrusage(...).ru_maxrss``);
-psutil's current RSS is printed alongside.
+Memory is the resident set of the whole process tree (this process plus tltune's trial
+worker, see ``tuner/_worker.py``), sampled every 50 ms by a thread; the peak is the
+largest sum seen so far. ``--no-isolate`` trains in this process instead, which shows
+the growth the worker exists to contain.
 
     python benchmarks/sweep_memory.py                # full: 30 trials, hymenoptera, 128 px
+    python benchmarks/sweep_memory.py --no-isolate   # the same sweep in one process
     python benchmarks/sweep_memory.py --quick        # smoke run: 5 trials, 64 px, 30 images
 """
 
@@ -16,10 +19,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,8 +35,40 @@ def default_data() -> Path:
     return Path(os.environ.get("TL_SHARED", REPO.parent / "shared")) / "data" / "hymenoptera"
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+class TreeMemory:
+    """Peak resident memory of this process and its descendants, sampled by a thread."""
+
+    def __init__(self, interval_s: float = 0.05) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.interval_s = interval_s
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def now_mib(self) -> float:
+        import psutil
+
+        total = 0
+        for p in [self.proc] + self.proc.children(recursive=True):
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:  # a worker that just exited
+                pass
+        return total / 2**20
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_mib = max(self.peak_mib, self.now_mib())
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -46,6 +81,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--scenario", default="partial_freeze")
     ap.add_argument("--weights", default="imagenet")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-isolate", dest="isolate", action="store_false",
+                    help="train in this process (no worker): shows the growth")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 5 trials, 1 epoch, 64 px, 30 images, random weights")
     a = ap.parse_args(argv)
@@ -63,34 +100,38 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import psutil
-
     from tuner import tune
 
-    proc = psutil.Process()
     marks: dict[int, tuple[float, float]] = {}
     verdict: list[bool] = []
+    mem = TreeMemory()
 
     def progress(ev) -> None:
         if ev.kind != "trial_end":
             return
-        marks[ev.n_finished] = (peak_rss_mib(), proc.memory_info().rss / 2**20)
-        print(f"trial {ev.n_finished}/{ev.n_requested}: peak RSS {marks[ev.n_finished][0]:.0f}"
-              f" MiB, RSS {marks[ev.n_finished][1]:.0f} MiB", flush=True)
+        marks[ev.n_finished] = (max(mem.peak_mib, mem.now_mib()), mem.now_mib())
+        print(f"trial {ev.n_finished}/{ev.n_requested} (freeze block "
+              f"{ev.record.params['freeze_block']}, {ev.record.state}): peak {marks[ev.n_finished][0]:.0f}"
+              f" MiB, now {marks[ev.n_finished][1]:.0f} MiB", flush=True)
         if ev.n_finished == a.trials:  # summarise before the final fit
             early, last = marks[EARLY][0], marks[a.trials][0]
             ratio = last / early
             verdict.append(ratio <= TARGET)
-            print(f"sweep_memory: peak RSS after trial {EARLY} {early:.0f} MiB, after trial "
-                  f"{a.trials} {last:.0f} MiB, ratio {ratio:.3f} (target <= {TARGET}) "
-                  f"{'PASS' if verdict[0] else 'FAIL'}{' [quick]' if a.quick else ''}",
-                  flush=True)
+            print(f"sweep_memory: peak memory (process tree) after trial {EARLY} {early:.0f} MiB, "
+                  f"after trial {a.trials} {last:.0f} MiB, ratio {ratio:.3f} (target <= "
+                  f"{TARGET}) {'PASS' if verdict[0] else 'FAIL'}; "
+                  f"{'worker process' if a.isolate else 'in process'}"
+                  f"{' [quick]' if a.quick else ''}", flush=True)
 
     out = Path(tempfile.mkdtemp(prefix="sweep_memory-"))
     try:
-        tune(a.data, trials=a.trials, scenario=a.scenario, weights=a.weights,
-             input_size=a.size, epochs=a.epochs, max_images=a.max_images, seed=a.seed,
-             out=out / "run", progress=progress)
+        with mem:
+            result = tune(a.data, trials=a.trials, scenario=a.scenario, weights=a.weights,
+                          input_size=a.size, epochs=a.epochs, max_images=a.max_images,
+                          seed=a.seed, out=out / "run", isolate=a.isolate, progress=progress)
+        if a.isolate:
+            print(f"worker: {result.timings.get('worker_restarts')} restarts, "
+                  f"{result.timings.get('worker_startup_s')} s starting workers", flush=True)
     finally:
         shutil.rmtree(out, ignore_errors=True)
     return 0 if verdict and verdict[0] else 1

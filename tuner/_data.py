@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +65,20 @@ class PreparedData:
         y = getattr(self, f"y_{split}")
         c = np.bincount(y, minlength=self.n_classes)
         return {name: int(c[i]) for i, name in enumerate(self.classes)}
+
+    def with_val_in_train(self) -> "PreparedData":
+        """The same data with the validation images appended to training (the final
+        refit, after the search has used them to choose). ``x_val`` stays as it was,
+        now seen in training."""
+        if not len(self.y_val):
+            return self
+        src = dict(self.split_source)
+        src["train"] = f"{src.get('train', 'train')} + the {len(self.y_val)} validation images"
+        return replace(
+            self, x_train=np.concatenate([self.x_train, self.x_val]),
+            y_train=np.concatenate([self.y_train, self.y_val]),
+            files_train=self.files_train + self.files_val, split_source=src,
+            fingerprint=hashlib.sha1(f"{self.fingerprint}+val".encode()).hexdigest()[:16])
 
     def to_dict(self) -> dict:
         return {

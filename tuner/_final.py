@@ -24,10 +24,12 @@ from tuner._types import EpochRecord, TrialParams
 if TYPE_CHECKING:
     from tuner._runner import TrialRunner, _Trained
 
-__all__ = ["EXPORT_FORMATS", "ClassMetrics", "Misclassified", "FinalResult", "finish_final"]
+__all__ = ["EXPORT_FORMATS", "TRAIN_PROTOCOL", "REFIT_PROTOCOL", "ClassMetrics", "Misclassified", "FinalResult", "finish_final"]
 
 EXPORT_FORMATS = ("keras", "savedmodel", "tflite")
 TRAIN_PROTOCOL = "train split, early stopping on val (best epoch restored); test used once"
+REFIT_PROTOCOL = ("train + val splits, the best trial's epochs up to its best epoch (last "
+                  "state kept); test used once")
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,10 @@ def export_model(model: Any, out_dir: Path, formats: tuple[str, ...]) -> dict[st
 
 
 def finish_final(runner: "TrialRunner", params: TrialParams, trained: "_Trained", out_dir: Path,
-                 export: tuple[str, ...], t0: float) -> FinalResult:
-    """Evaluate the trained network once on the test split and export it."""
+                 export: tuple[str, ...], t0: float, *, val_accuracy: float | None = None,
+                 protocol: str = TRAIN_PROTOCOL) -> FinalResult:
+    """Evaluate the trained network once on the test split and export it.
+    ``val_accuracy``: the one to report when the final fit's own is not held out."""
     d = runner.data
     if len(d.y_test) == 0:
         raise DatasetError("The test split is empty", expected="at least one test image",
@@ -171,7 +175,9 @@ def finish_final(runner: "TrialRunner", params: TrialParams, trained: "_Trained"
     result = FinalResult(
         params=params, backbone=runner.spec.name,
         weights="random (from scratch)" if trained.scratch else runner.weights_source().kind,
-        classes=d.classes, input_size=size, val_accuracy=best.accuracy,
+        classes=d.classes, input_size=size,
+        val_accuracy=best.accuracy if val_accuracy is None else val_accuracy,
+        train_protocol=protocol,
         epochs_run=len(trained.history), test_accuracy=acc, test_loss=loss, macro_f1=macro_f1,
         n_test=len(d.y_test), test_source=d.split_source.get("test", ""), per_class=per_class,
         confusion=cm, misclassified=wrong, exports=exports, labels_path=str(labels_path),

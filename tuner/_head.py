@@ -48,9 +48,10 @@ def fit_head(head: Any, feed: ArrayFeed, x_val: np.ndarray, y_val: np.ndarray, *
              dropout: float, lr: float, epochs: int, patience: int, batch_size: int,
              label_smoothing: float, seed: int, start_epoch: int, best: Best | None,
              history: list[EpochRecord], on_epoch: Callable[[int, float], None] | None,
-             phase: str = "head") -> Best:
+             phase: str = "head", keep_last: bool = False) -> Best:
     """Train the Keras ``head`` (pooled features -> softmax) on ``feed`` as
-    :func:`~tuner._train.fit_phase` would; returns the best state, restored."""
+    :func:`~tuner._train.fit_phase` would (``keep_last`` too); returns the best
+    state, restored."""
     w, b = (np.asarray(a, np.float32).copy() for a in head.get_weights())
     params = [w, b]
     m = [np.zeros_like(p) for p in params]
@@ -88,14 +89,14 @@ def fit_head(head: Any, feed: ArrayFeed, x_val: np.ndarray, y_val: np.ndarray, *
         acc, loss = _val_scores(w, b, x_val, y_val)
         history.append(EpochRecord(epoch=epoch, phase=phase, train_accuracy=correct / n,
                                    train_loss=loss_sum / n, val_accuracy=acc, val_loss=loss))
-        if best is None or best.beaten_by(acc, loss):
+        if keep_last or best is None or best.beaten_by(acc, loss):
             best = Best(acc, loss, epoch, [w.copy(), b.copy()])
             waited = 0
         else:
             waited += 1
         if on_epoch is not None:
             on_epoch(epoch, acc)
-        if waited >= patience:
+        if waited >= patience and not keep_last:
             break
     assert best is not None
     if best.weights is not None and best.epoch >= start_epoch:

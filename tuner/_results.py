@@ -14,7 +14,7 @@ from typing import Any
 
 from tuner._types import TrialParams
 
-__all__ = ["FINISHED_STATES", "TrialRecord", "SweepResult"]
+__all__ = ["FINISHED_STATES", "TrialRecord", "SweepResult", "best_of", "refit_epochs"]
 
 FINISHED_STATES = ("COMPLETE", "PRUNED")
 
@@ -71,11 +71,51 @@ class TrialRecord:
 
 
 def best_of(trials: tuple[TrialRecord, ...] | list[TrialRecord]) -> TrialRecord | None:
-    """The COMPLETE trial with the highest validation accuracy (lowest number on ties)."""
+    """The COMPLETE trial with the highest validation accuracy; ties (frequent on small
+    validation sets) go to the lower validation loss, then the lower number."""
     done = [t for t in trials if t.state == "COMPLETE" and t.val_accuracy is not None]
     if not done:
         return None
-    return max(done, key=lambda t: (t.val_accuracy, -t.number))
+    return max(done, key=lambda t: (t.val_accuracy,
+                                    -(t.val_loss if t.val_loss is not None else float("inf")),
+                                    -t.number))
+
+
+def refit_epochs(history: tuple[dict, ...] | list[dict]) -> dict[str, int] | None:
+    """Epochs per phase that reproduce a trial up to its best epoch, for the final
+    refit: ``{"head": n, "finetune": m}`` (``m`` omitted when the best epoch was in
+    the head phase) or ``{"scratch": n}``. Replays the runner's selection: within a
+    phase the higher accuracy, ties to the lower loss; a fine-tune epoch must beat
+    the head phase's best, which it starts from. ``None`` without per-epoch phases."""
+    if not history or any(not {"phase", "val_accuracy", "val_loss"} <= set(h) for h in history):
+        return None
+
+    def best_index(rows: list[dict]) -> int:
+        b = 0
+        for i, h in enumerate(rows):
+            # the runner's Best.beaten_by, with its tolerance
+            if (h["val_accuracy"] > rows[b]["val_accuracy"] + 1e-9
+                    or (h["val_accuracy"] > rows[b]["val_accuracy"] - 1e-9
+                        and h["val_loss"] < rows[b]["val_loss"] - 1e-9)):
+                b = i
+        return b
+
+    phases: dict[str, list[dict]] = {}
+    for h in sorted(history, key=lambda h: h["epoch"]):
+        phases.setdefault(h["phase"], []).append(h)
+    if "scratch" in phases:
+        return {"scratch": best_index(phases["scratch"]) + 1}
+    head = phases.get("head", [])
+    if not head:
+        return None
+    out = {"head": best_index(head) + 1}
+    ft = phases.get("finetune", [])
+    if ft:
+        rows = [head[out["head"] - 1]] + ft  # fine-tuning starts from the head's best
+        b = best_index(rows)
+        if b > 0:
+            out["finetune"] = b
+    return out
 
 
 @dataclass(frozen=True)

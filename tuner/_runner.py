@@ -208,13 +208,21 @@ class TrialRunner:
                                 history=tuple(trained.history), notes=tuple(trained.notes))
         finally:
             del trained
-            self._release()
+            self._release(collect=params.freeze_block != self.n_blocks)
 
     def fit_final(self, params: TrialParams, out_dir: Path, *,
-                  export: tuple[str, ...] = ("keras",)):
-        """Retrain ``params`` with the trial protocol, evaluate once on the test
-        split and export the model; returns a :class:`~tuner._final.FinalResult`."""
-        from tuner._final import EXPORT_FORMATS, finish_final
+                  export: tuple[str, ...] = ("keras",),
+                  refit_epochs: dict[str, int] | None = None, search_val: float | None = None):
+        """Retrain ``params``, evaluate once on the test split and export the model;
+        returns a :class:`~tuner._final.FinalResult`.
+
+        Without ``refit_epochs``: the trial protocol (train split, early stopping on
+        val). With it (``{"head": n, "finetune": m}`` or ``{"scratch": n}``, the best
+        trial's epochs up to its best epoch, see :func:`~tuner._results.refit_epochs`):
+        train on train + val for exactly those epochs, keeping the last state;
+        ``search_val`` is then the validation accuracy the search saw.
+        """
+        from tuner._final import EXPORT_FORMATS, REFIT_PROTOCOL, finish_final
 
         unknown = [e for e in export if e not in EXPORT_FORMATS]
         if unknown:
@@ -223,12 +231,30 @@ class TrialRunner:
                               fix="pass --export keras,savedmodel,tflite or a subset")
         t0 = time.perf_counter()
         trained = None
+        runner = self._refit_runner() if refit_epochs else self
         try:
-            trained = self._train(params, None, final=True)
-            return finish_final(self, params, trained, Path(out_dir), export, t0)
+            trained = runner._train(params, None, final=True, refit=refit_epochs)
+            if not refit_epochs:
+                return finish_final(runner, params, trained, Path(out_dir), export, t0)
+            trained.notes.append("refit on train + val: " + ", ".join(
+                f"{v} {k} epoch(s)" for k, v in refit_epochs.items())
+                + " (the best trial's epochs up to its best one)")
+            return finish_final(runner, params, trained, Path(out_dir), export, t0,
+                                val_accuracy=search_val, protocol=REFIT_PROTOCOL)
         finally:
             del trained
             self._release()
+
+    def _refit_runner(self) -> "TrialRunner":
+        """A runner on train + val (its own activation-cache entries), sharing this
+        one's backbone analysis and weights."""
+        r = TrialRunner(self.data.with_val_in_train(), backbone=self.backbone,
+                        weights=self.weights, seed=self.seed, cache_dir=self.cache_dir,
+                        views=self.views, cache_budget_mb=self.cache_budget_mb)
+        self.boundaries()
+        r._boundaries, r._shapes = self._boundaries, self._shapes
+        r._weights_source = self._weights_source
+        return r
 
     def build(self, params: TrialParams) -> Network:
         """The untrained network of ``params`` (the caller releases it with
@@ -238,11 +264,14 @@ class TrialRunner:
 
     # --------------------------------------------------------------- internals
     @staticmethod
-    def _release() -> None:
+    def _release(collect: bool = True) -> None:
+        """Drop keras' global state; ``collect`` also runs the garbage collector (0.2..1 s:
+        worth it after a trial that built a backbone, not after a head alone)."""
         import keras
 
-        keras.backend.clear_session()
-        gc.collect()
+        keras.backend.clear_session(free_memory=False)
+        if collect:
+            gc.collect()
 
     def _build(self, params: TrialParams, final: bool = False) -> Network:
         """The trial's network; a feature-extractor trial gets only its head unless
@@ -280,7 +309,7 @@ class TrialRunner:
         return self._small[name]
 
     def _train(self, params: TrialParams, on_epoch: Callable[[int, float], None] | None,
-               final: bool = False) -> _Trained:
+               final: bool = False, refit: dict[str, int] | None = None) -> _Trained:
         aug = self._validate(params)
         mixed = gpu_available()
         with _precision(mixed):
@@ -296,7 +325,7 @@ class TrialRunner:
         history: list[EpochRecord] = []
         common = dict(patience=params.patience, batch_size=params.batch_size,
                       label_smoothing=params.label_smoothing, seed=self.seed,
-                      history=history, on_epoch=on_epoch)
+                      history=history, on_epoch=on_epoch, keep_last=refit is not None)
 
         if params.freeze_block == -1:
             # every layer is a backbone layer here: backbone_lr (the search space gives
@@ -305,7 +334,9 @@ class TrialRunner:
                          f"{SCRATCH_BN_MOMENTUM}, lr {params.backbone_lr}")
             best = fit_phase(net.model, ImageFeed(self.split("train", True), y, w, aug),
                              self.split("val", True).astype(np.float32), d.y_val, phase="scratch",
-                             lr=params.backbone_lr, epochs=params.epochs, start_epoch=0, best=None,
+                             lr=params.backbone_lr,
+                             epochs=refit.get("scratch", 1) if refit else params.epochs,
+                             start_epoch=0, best=None,
                              **common)
             return _Trained(net, best, history, notes, scratch=True, mixed_precision=mixed)
 
@@ -319,14 +350,14 @@ class TrialRunner:
                                                      net.backbone)
         notes.append(cache_note)
 
-        n_head = head_epochs(params, all_frozen)
+        n_head = refit.get("head", 1) if refit else head_epochs(params, all_frozen)
         # NumPy, not keras fit: same recipe, without a compile and trace per trial
         best = fit_head(net.head, ArrayFeed(pooled["train"], y, w), pooled["val"], d.y_val,
                         dropout=params.dropout, lr=params.head_lr, epochs=n_head, start_epoch=0,
                         best=None, **common)
-        if not all_frozen:
+        n_ft = refit.get("finetune", 0) if refit else max(1, params.epochs - n_head)
+        if not all_frozen and n_ft > 0:
             net.freeze_through(bnd.index)
-            n_ft = max(1, params.epochs - n_head)
             if cached_suffix:
                 model, feed, x_val = net.suffix, ArrayFeed(acts["train"], y, w), acts["val"]
             else:

@@ -33,7 +33,7 @@ RESULTS_FILE = "results.json"
 ADVICE_FILE = "advice.json"
 # Keys that may differ on --resume: they say when to stop and what to export,
 # not what is searched.
-RESUMABLE_KEYS = ("trials", "export")
+RESUMABLE_KEYS = ("trials", "export", "refit")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class SweepConfig:
     advice: dict | None
     space: dict
     export: tuple[str, ...] = ("keras",)
+    refit: bool = True  # final model on train + val (else: train, early stopping on val)
     advice_source: str = ""
     version: int = 1
     extra: dict = field(default_factory=dict)
@@ -203,4 +204,6 @@ def reproduce_command(config: SweepConfig, run_dir: Path) -> str:
     if config.storage:
         parts += ["--storage", redact_url(config.storage)]
     parts += ["--export", ",".join(config.export)]
+    if not config.refit:
+        parts.append("--no-refit")
     return " ".join(shlex.quote(p) for p in parts)

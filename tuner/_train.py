@@ -133,7 +133,8 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np
 
 
 def _callback(model: Any, phase: str, start_epoch: int, patience: int, best: Best | None,
-              history: list[EpochRecord], on_epoch: Callable[[int, float], None] | None):
+              history: list[EpochRecord], on_epoch: Callable[[int, float], None] | None,
+              keep_last: bool = False):
     import keras
 
     class _Track(keras.callbacks.Callback):
@@ -150,14 +151,14 @@ def _callback(model: Any, phase: str, start_epoch: int, patience: int, best: Bes
                                        train_accuracy=float(logs["accuracy"]),
                                        train_loss=float(logs["loss"]),
                                        val_accuracy=acc, val_loss=loss))
-            if self.best is None or self.best.beaten_by(acc, loss):
+            if keep_last or self.best is None or self.best.beaten_by(acc, loss):
                 self.best = Best(acc, loss, e, model.get_weights())
                 self.waited = 0
             else:
                 self.waited += 1
             if on_epoch is not None:
                 on_epoch(e, acc)
-            if self.waited >= patience:
+            if self.waited >= patience and not keep_last:
                 model.stop_training = True
 
     return _Track()
@@ -167,11 +168,13 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: np.ndarray, y_val:
               phase: str, lr: float, epochs: int, patience: int, batch_size: int,
               label_smoothing: float, seed: int, start_epoch: int, best: Best | None,
               history: list[EpochRecord],
-              on_epoch: Callable[[int, float], None] | None) -> Best:
+              on_epoch: Callable[[int, float], None] | None, keep_last: bool = False) -> Best:
     """Train ``model`` for up to ``epochs`` epochs; restore and return the best state.
 
     ``best`` carries the previous phase's result: this phase must beat it, and the
-    weights ``model`` has at entry come back when it does not.
+    weights ``model`` has at entry come back when it does not. ``keep_last``: train
+    all ``epochs`` and keep the last state (the final refit, whose validation
+    images are in training).
     """
     import keras
 
@@ -186,7 +189,7 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: np.ndarray, y_val:
         best = Best(best.accuracy, best.loss, best.epoch, model.get_weights())
     n = feed.y.shape[0]
     y_val_1h = np.eye(feed.y.shape[1], dtype=np.float32)[y_val]
-    track = _callback(model, phase, start_epoch, patience, best, history, on_epoch)
+    track = _callback(model, phase, start_epoch, patience, best, history, on_epoch, keep_last)
     model.fit(feed.dataset(epochs, batch_size, seed, start_epoch), epochs=epochs,
               steps_per_epoch=math.ceil(n / batch_size), validation_data=(x_val, y_val_1h),
               validation_batch_size=_EVAL_BATCH, callbacks=[track], shuffle=False, verbose=0)

@@ -21,7 +21,7 @@ from typing import Any
 from advisor.errors import ConfigError, InputError, InternalError
 from advisor.recommend._types import Advice
 from tuner._importance import param_importances
-from tuner._results import SweepResult, TrialRecord, best_of
+from tuner._results import SweepResult, TrialRecord, best_of, refit_epochs
 from tuner._space import DEFAULT_EPOCHS, DEFAULT_PATIENCE, SearchSpace
 from tuner._study import (
     ADVICE_FILE,
@@ -36,6 +36,7 @@ from tuner._study import (
     write_json_atomic,
     write_results,
 )
+from tuner._worker import WorkerDied
 
 __all__ = ["tune", "SweepEvent", "load_advice", "TEST_SLEEP_ENV"]
 
@@ -45,6 +46,7 @@ TEST_SLEEP_ENV = "TL_TEST_TRIAL_SLEEP"
 DEFAULT_TRIALS = 30
 DEFAULT_INPUT_SIZE = 160
 DEFAULT_BACKBONE = "mobilenet_v2"
+MAX_WORKER_DEATHS = 3  # consecutive trials whose worker died: then the sweep stops
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ class _Sweep:
         self.t0 = t0
         self.session_seconds: list[float] = []
         self.search: dict = {}
+        self.worker_deaths = 0  # consecutive
 
     def _emit(self, kind: str, trials: list[TrialRecord], **kw: Any) -> None:
         if self.progress is None:
@@ -197,6 +200,22 @@ class _Sweep:
             record = TrialRecord(state="PRUNED", val_accuracy=best, epochs_run=len(history),
                                  seconds=time.perf_counter() - t, history=tuple(history),
                                  finished=_now(), message=str(e), **base)
+        except WorkerDied as e:
+            # One configuration killed its worker (memory, most likely): the sweep goes
+            # on with a new worker, unless that keeps happening.
+            record = TrialRecord(state="FAIL", epochs_run=len(history),
+                                 seconds=time.perf_counter() - t, history=tuple(history),
+                                 finished=_now(), message=f"{type(e).__name__}: {e}"[:500],
+                                 **base)
+            backend.tell(proposal, record)
+            self.worker_deaths += 1
+            self.warnings.append(f"trial {proposal.number} failed: its worker process died "
+                                 f"({e.received}); the sweep went on with a new worker")
+            write_results(self.run_dir, self.result(backend.trials(), "running"))
+            if self.worker_deaths >= MAX_WORKER_DEATHS:
+                raise
+            self._emit("trial_end", backend.trials(), trial=record.number, record=record)
+            return record
         except BaseException as e:
             # Record the failure (study and results.json), then let it propagate.
             record = TrialRecord(state="FAIL", epochs_run=len(history),
@@ -214,6 +233,7 @@ class _Sweep:
                                  tuple(history),
                                  notes=tuple(outcome.notes), finished=_now(), **base)
         backend.tell(proposal, record)
+        self.worker_deaths = 0
         self.session_seconds.append(record.seconds)
         trials = backend.trials()
         write_results(self.run_dir, self.result(trials, "running"))
@@ -248,7 +268,12 @@ class _Sweep:
         write_results(self.run_dir, self.result(trials, "searched", importances=importances))
         self._emit("final_start", trials, trial=best.number)
         t = time.perf_counter()
-        final = self.runner.fit_final(best.trial_params, self.run_dir / "model", export=export)
+        refit = refit_epochs(best.history) if self.config.refit else None
+        if self.config.refit and refit is None:
+            self.warnings.append(f"trial {best.number} has no per-epoch phases: the final model "
+                                 "is trained on train only, with early stopping on val")
+        final = self.runner.fit_final(best.trial_params, self.run_dir / "model", export=export,
+                                      refit_epochs=refit, search_val=best.val_accuracy)
         self.timings["final_s"] = round(time.perf_counter() - t, 3)
         result = self._finish(trials, final.to_dict(), importances)
         self._emit("final_end", trials, trial=best.number)
@@ -269,7 +294,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
          storage: str | None = None, max_images: int | None = None, epochs: int | None = None,
          patience: int | None = None, export: tuple[str, ...] | list[str] | None = None,
          space: SearchSpace | None = None, cache_dir: str | Path | None = None,
-         isolate: bool = True,
+         refit: bool | None = None, isolate: bool = True,
          progress: Callable[[SweepEvent], None] | None = None) -> SweepResult:
     """Search, retrain the best configuration and export it.
 
@@ -284,7 +309,9 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     ``trials`` and ``export``) raises :class:`~advisor.errors.ConfigError` naming
     the changed keys. ``space`` replaces the derived search space (benchmarks).
 
-    ``isolate`` (default) trains in a worker process that is replaced when its
+    ``refit`` (default ``True``) trains the final model on train + val for the best
+    trial's epochs up to its best one; ``False`` repeats the trial protocol (train
+    only, early stopping on val). ``isolate`` (default) trains in a worker process that is replaced when its
     memory grows (:mod:`tuner._worker`), so a long sweep's memory stays flat;
     ``isolate=False`` trains in this process (debugging, short sweeps).
     """
@@ -334,7 +361,8 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             warnings.append(f"dataset read from {Path(path).resolve()} (started with "
                             f"{stored.dataset}); same files by fingerprint")
         config = replace(stored, trials=trials or stored.trials,
-                         export=tuple(export) if export else stored.export)
+                         export=tuple(export) if export else stored.export,
+                         refit=stored.refit if refit is None else bool(refit))
         if config.trials != stored.trials:
             warnings.append(f"trials changed on resume: {stored.trials} -> {config.trials}")
         advice_obj = Advice.from_dict(config.advice) if config.advice else None
@@ -369,7 +397,8 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             trials=int(trials or DEFAULT_TRIALS), epochs=int(epochs or DEFAULT_EPOCHS),
             patience=int(patience or DEFAULT_PATIENCE), scenario=scenario,
             advice=advice_obj.to_dict() if advice_obj else None, space={},
-            export=tuple(export or ("keras",)), advice_source=advice_source)
+            export=tuple(export or ("keras",)), refit=True if refit is None else bool(refit),
+            advice_source=advice_source)
         run_dir = new_run_dir(path, out)
 
     from tuner._data import prepare_data

@@ -30,10 +30,14 @@ from typing import Any
 from advisor.errors import InternalError, TLError
 from tuner._types import TrialOutcome, TrialParams
 
-__all__ = ["WorkerRunner", "RECYCLE_GROWTH"]
+__all__ = ["WorkerRunner", "WorkerDied", "RECYCLE_GROWTH"]
 
 RECYCLE_GROWTH = 0.05  # replace the child once it holds 5 % more than after its first trial
 _POLL_S = 1.0
+
+
+class WorkerDied(InternalError):
+    """The worker process ended in the middle of a trial (e.g. killed for memory)."""
 
 
 class _Aborted(Exception):
@@ -114,7 +118,8 @@ def _child_main(conn: Any, data_args: dict, runner_args: dict, expect: tuple[int
             elif msg[0] == "expect":
                 out = runner.expect(msg[1])
             elif msg[0] == "final":
-                out = runner.fit_final(msg[1], Path(msg[2]), export=tuple(msg[3]))
+                out = runner.fit_final(msg[1], Path(msg[2]), export=tuple(msg[3]),
+                                       refit_epochs=msg[4], search_val=msg[5])
             else:
                 raise InternalError(f"Unknown worker command {msg[0]!r}")
         except _Aborted:
@@ -167,8 +172,10 @@ class WorkerRunner:
         return self._call(("run", params), on_epoch)
 
     def fit_final(self, params: TrialParams, out_dir: Path, *,
-                  export: tuple[str, ...] = ("keras",)):
-        return self._call(("final", params, str(out_dir), list(export)), None)
+                  export: tuple[str, ...] = ("keras",),
+                  refit_epochs: dict[str, int] | None = None, search_val: float | None = None):
+        return self._call(("final", params, str(out_dir), list(export), refit_epochs,
+                           search_val), None)
 
     def close(self) -> None:
         self._stop()
@@ -219,12 +226,12 @@ class WorkerRunner:
                 code = self._proc.exitcode
                 self._proc = None
                 self._stop()
-                raise InternalError("The trial worker process died",
-                                    expected="the worker to finish its trial",
-                                    received=f"exit code {code}"
-                                             + (" (killed: out of memory?)" if code == -9 else ""),
-                                    fix="lower --image-size or the batch size, or --resume the "
-                                        "sweep (completed trials are kept)")
+                raise WorkerDied("The trial worker process died",
+                                 expected="the worker to finish its trial",
+                                 received=f"exit code {code}"
+                                          + (" (killed: out of memory?)" if code == -9 else ""),
+                                 fix="lower --image-size or the batch size, or --resume the "
+                                     "sweep (completed trials are kept)")
         try:
             return self._conn.recv()
         except (EOFError, OSError) as e:
@@ -232,16 +239,23 @@ class WorkerRunner:
             code = self._proc.exitcode
             self._proc = None
             self._conn = None
-            raise InternalError("The trial worker process died", expected="a reply",
-                                received=f"{type(e).__name__}, exit code {code}",
-                                fix="--resume the sweep (completed trials are kept)") from e
+            raise WorkerDied("The trial worker process died", expected="a reply",
+                             received=f"{type(e).__name__}, exit code {code}",
+                             fix="--resume the sweep (completed trials are kept)") from e
 
     def _call(self, command: tuple, on_epoch: Callable[[int, float], None] | None,
               trial: bool = True) -> Any:
         if self._proc is None:
             self._start()
         try:
-            self._conn.send(command)
+            try:
+                self._conn.send(command)
+            except (OSError, ValueError) as e:  # the worker is gone
+                code = self._proc.exitcode if self._proc is not None else None
+                self._stop()
+                raise WorkerDied("The trial worker process died", expected="an idle worker",
+                                 received=f"{type(e).__name__}, exit code {code}",
+                                 fix="--resume the sweep (completed trials are kept)") from e
             while True:
                 msg = self._recv()
                 if msg[0] == "epoch":

@@ -109,6 +109,10 @@ def tltune(
     json_out: Annotated[Optional[Path], typer.Option(
         "--json", help="Also write the full result (results.json content) to FILE.",
         metavar="FILE", show_default=False)] = None,
+    refit: Annotated[Optional[bool], typer.Option(
+        "--refit/--no-refit",
+        help="Train the final model on train + val for the best trial's epochs (default), or "
+             "on train alone with early stopping on val.", show_default=False)] = None,
     isolate: Annotated[bool, typer.Option(
         "--isolate/--no-isolate",
         help="Train in a worker process that is replaced when its memory grows, so memory "
@@ -130,7 +134,8 @@ def tltune(
                           backbone=backbone, weights=weights, input_size=image_size,
                           test_split=test_split, seed=seed, out=out, resume=resume,
                           storage=storage, max_images=max_images, epochs=epochs,
-                          patience=patience, export=exports, isolate=isolate, progress=show)
+                          patience=patience, export=exports, refit=refit,
+                          isolate=isolate, progress=show)
     except TLError as e:
         raise _fail(err, e) from None
     except KeyboardInterrupt:

@@ -109,3 +109,28 @@ def test_unknown_export_format_is_refused_before_training(data, tmp_path: Path) 
     with pytest.raises(ConfigError, match="export"):
         r.fit_final(params(0), tmp_path / "m", export=("keras", "onnx"))
     assert not (tmp_path / "m").exists()
+
+
+def test_refit_trains_on_train_plus_val_for_the_given_epochs(data, tmp_path: Path) -> None:
+    from tuner._final import REFIT_PROTOCOL
+    from tuner._results import refit_epochs
+
+    r = TrialRunner(data, weights="none", seed=0, cache_dir=tmp_path / "cache")
+    p = params(r.n_blocks - 2, epochs=4, patience=1)
+    trial = r.run(p)
+    plan = refit_epochs([h.to_dict() for h in trial.history])
+    assert plan is not None and plan["head"] >= 1
+    res = r.fit_final(p, tmp_path / "model", refit_epochs=plan, search_val=trial.val_accuracy)
+    assert res.train_protocol == REFIT_PROTOCOL and res.val_accuracy == trial.val_accuracy
+    # exactly the planned epochs, no early stop, on train + val
+    assert [h.phase for h in res.history] == (["head"] * plan["head"]
+                                              + ["finetune"] * plan.get("finetune", 0))
+    assert any("refit on train + val" in n for n in res.notes)
+    merged = data.with_val_in_train()
+    assert len(merged.y_train) == len(data.y_train) + len(data.y_val)
+    assert merged.fingerprint != data.fingerprint
+    assert merged.files_train[-len(data.files_val):] == data.files_val
+    assert res.n_test == len(data.y_test)  # the test split is untouched
+    # fixed epochs: a plan longer than patience allows still runs in full
+    res2 = r.fit_final(p, tmp_path / "m2", refit_epochs={"head": 3, "finetune": 2})
+    assert [h.phase for h in res2.history] == ["head"] * 3 + ["finetune"] * 2

@@ -11,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.tuner.conftest import subprocess_env, tltune_argv
@@ -57,12 +58,17 @@ def test_sigkill_mid_trial_then_resume(tiny_images, tmp_path):
                 break
             time.sleep(0.1)
         assert before is not None, f"sweep never reached 2 finished trials: rc={proc.poll()}"
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers, "tltune trains in a worker process by default"
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         if proc.poll() is None:
             proc.kill()
         out = proc.communicate()[0]
     assert proc.returncode == -signal.SIGKILL, out[-3000:]
+    # the worker dies with the sweep: nothing keeps training or writing the cache
+    gone, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]
 
     running = [t["number"] for t in before["trials"] if t["state"] == "RUNNING"]
     assert len(running) == 1

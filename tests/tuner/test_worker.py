@@ -78,3 +78,28 @@ def test_fresh_child_per_trial_when_recycle_growth_is_zero(setup) -> None:
             w.run(params(18, epochs=1))
             pids.append(w._proc.pid if w._proc is not None else None)
         assert w.restarts == 2 and pids == [None, None]
+
+
+def test_a_sweep_goes_on_when_a_worker_dies(tiny_images: Path, tmp_path: Path) -> None:
+    import psutil
+
+    from tuner import tune
+
+    killed: list[int] = []
+
+    def progress(ev) -> None:
+        if ev.kind == "trial_start" and ev.trial == 1 and not killed:
+            for child in psutil.Process().children():
+                if child.name().startswith("python") or "spawn" in " ".join(child.cmdline()):
+                    if "resource_tracker" not in " ".join(child.cmdline()):
+                        child.kill()
+                        killed.append(child.pid)
+
+    res = tune(tiny_images, trials=2, scenario="feature_extractor", weights="none",
+               input_size=32, epochs=1, out=tmp_path / "run", progress=progress)
+    assert killed
+    states = {t.number: t.state for t in res.trials}
+    assert states[1] == "FAIL" and "worker process died" in res.trials[1].message
+    assert sum(s == "COMPLETE" for s in states.values()) == 2
+    assert any("worker process died" in w for w in res.warnings)
+    assert res.timings["worker_restarts"] >= 0 and res.final is not None
