@@ -9,18 +9,21 @@ gives the same augmented views (cached views and per-epoch views alike).
 | light    | yes    | +-10 deg | +-10% | 0     | +-10%    | 0          |
 | moderate | yes    | +-20 deg | +-20% | +-10% | +-20%    | +-10%      |
 | strong   | yes    | +-30 deg | +-30% | +-15% | +-30%    | +-20%      |
+
+``<level>-noflip`` is the same level without flips: the search uses it when the
+advice says flips change the meaning (grayscale medical or document images).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from advisor.errors import ConfigError
 
-__all__ = ["AugmentSpec", "AUGMENTATIONS", "get_augmentation", "draw_params", "apply_params"]
+__all__ = ["AugmentSpec", "AUGMENTATIONS", "NO_FLIP", "get_augmentation", "draw_params", "apply_params"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,15 @@ AUGMENTATIONS: dict[str, AugmentSpec] = {
 N_PARAMS = 7  # flip, angle, zoom, shift x, shift y, contrast, brightness
 
 
+NO_FLIP = "-noflip"  # level suffix: the same strengths without flips (e.g. "light-noflip")
+
+
 def get_augmentation(level: str) -> AugmentSpec:
+    """The spec of ``level``: a key of :data:`AUGMENTATIONS`, optionally with the
+    ``-noflip`` suffix (grayscale medical or document images, where sides matter)."""
+    if level.endswith(NO_FLIP) and level[:-len(NO_FLIP)] in AUGMENTATIONS:
+        base = AUGMENTATIONS[level[:-len(NO_FLIP)]]
+        return replace(base, level=level, flip=False) if base.enabled else base
     if level not in AUGMENTATIONS:
         raise ConfigError(f"Unknown augmentation level {level!r}",
                           expected=f"one of {list(AUGMENTATIONS)}", received=repr(level),

@@ -16,6 +16,7 @@ from typing import Any
 
 from advisor.errors import ConfigError
 from advisor.recommend._types import SCENARIOS, Advice
+from tuner._augment import NO_FLIP
 from tuner._types import AUGMENTATION_LEVELS, TrialParams
 
 __all__ = ["Dimension", "SearchSpace", "DEFAULT_EPOCHS", "DEFAULT_PATIENCE"]
@@ -174,6 +175,10 @@ class SearchSpace:
                               fix="re-run tladvise or edit the advice file")
         i = AUGMENTATION_LEVELS.index(level)
         augmentation = AUGMENTATION_LEVELS[max(0, i - 1):i + 2]
+        if advice is not None and advice.augmentation.flip == "none":
+            augmentation = tuple(a if a == "off" else a + NO_FLIP for a in augmentation)
+            level = level if level == "off" else level + NO_FLIP
+            notes.append("no flips in any augmentation level: " + advice.augmentation.note)
 
         centre_params = TrialParams(
             freeze_block=centre, head_lr=_geomean(*head_lr), backbone_lr=_geomean(*backbone_lr),

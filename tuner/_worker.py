@@ -17,6 +17,7 @@ The parent keeps the decisions: per-epoch results go to the parent's
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import signal
@@ -87,6 +88,8 @@ def _child_main(conn: Any, data_args: dict, runner_args: dict, expect: tuple[int
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # every trial builds new models, so tf.function's "retracing" warning is expected noise
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         from tuner._data import prepare_data
         from tuner._runner import TrialRunner

@@ -35,6 +35,19 @@ def test_draws_are_seeded_and_within_the_level() -> None:
     assert np.array_equal(off[:, [2, 5]], np.ones((10, 2)))
 
 
+def test_noflip_levels_keep_the_strengths_without_flips() -> None:
+    spec = get_augmentation("moderate-noflip")
+    base = AUGMENTATIONS["moderate"]
+    assert spec.level == "moderate-noflip" and not spec.flip and spec.enabled
+    assert (spec.rotation_deg, spec.zoom, spec.contrast) == (base.rotation_deg, base.zoom,
+                                                             base.contrast)
+    a = draw_params(spec, 200, np.random.default_rng(0))
+    assert not a[:, 0].any() and np.abs(a[:, 1]).max() > 0  # no flip, still rotated
+    assert get_augmentation("off-noflip").level == "off"
+    with pytest.raises(ConfigError):
+        get_augmentation("extreme-noflip")
+
+
 def test_identity_parameters_keep_the_image_and_flip_mirrors_it() -> None:
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, size=(2, 16, 20, 3), dtype=np.uint8)

@@ -94,6 +94,16 @@ def test_learning_rates_and_augmentation_come_from_the_advice():
     assert 2e-4 < c.head_lr < 5e-3 and c.augmentation == "moderate"
 
 
+def test_no_flips_in_any_level_when_the_advice_says_so():
+    a = make_advice("partial_freeze", 6, level="light")
+    a = replace(a, augmentation=replace(a.augmentation, flip="none", note="grayscale"))
+    s = SearchSpace.from_advice(a, N)
+    assert s.augmentation == ("off", "light-noflip", "moderate-noflip")
+    assert s.centre.augmentation == "light-noflip"
+    assert any("no flips" in n for n in s.notes)
+    assert SearchSpace.from_dict(s.to_dict()).augmentation == s.augmentation
+
+
 def test_all_frozen_space_does_not_search_the_backbone_lr():
     s = SearchSpace.from_advice(make_advice("partial_freeze", 12), N, "feature_extractor")
     assert "backbone_lr" not in [d.name for d in s.dimensions()]

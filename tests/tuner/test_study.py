@@ -113,7 +113,8 @@ def test_results_json_is_complete(done_sweep):
         assert t["seconds"] > 0 and t["started"] and t["finished"]
         assert len(t["history"]) == t["epochs_run"] >= 1
         assert {"train_accuracy", "val_accuracy", "val_loss", "phase"} <= set(t["history"][0])
-    best = max((t for t in d["trials"]), key=lambda t: (t["val_accuracy"], -t["number"]))
+    best = max((t for t in d["trials"]),
+               key=lambda t: (t["val_accuracy"], -t["val_loss"], -t["number"]))
     assert d["best"]["number"] == best["number"]
     assert d["best_curves"] == best["history"]
     assert d["data"]["split_source"] and d["data"]["counts"]["test"]
@@ -123,6 +124,11 @@ def test_results_json_is_complete(done_sweep):
                                                for w in d["warnings"])
     assert {"test_accuracy", "macro_f1", "per_class", "confusion", "exports"} <= set(d["final"])
     assert {"prepare_s", "search_s", "final_s", "total_s", "trials_s"} <= set(d["timings"])
+    # the default: trials in a worker process, final model refit on train + val
+    assert d["timings"]["worker_startup_s"] > 0 and d["timings"]["worker_restarts"] >= 0
+    assert d["final"]["train_protocol"].startswith("train + val")
+    assert d["final"]["val_accuracy"] == d["best"]["val_accuracy"]
+    assert any(n.startswith("refit on train + val") for n in d["final"]["notes"])
     assert json.loads(done_sweep["json"].read_text())["trials"] == d["trials"]
     assert SweepResult.from_dict(d).to_dict() == d
     assert (run / "config.json").is_file() and (run / "study.db").is_file()
