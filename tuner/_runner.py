@@ -36,7 +36,7 @@ from tuner._data import PreparedData
 from tuner._head import fit_head
 from tuner._model import Network, build_network, build_prefix
 from tuner._train import ArrayFeed, Best, ImageFeed, balanced_weights, fit_phase
-from tuner._types import EpochRecord, TrialOutcome, TrialParams
+from tuner._types import EpochRecord, TrialOutcome, TrialParams, head_phase_epochs
 
 __all__ = ["TrialRunner", "VIEWS", "SCRATCH_MAX_SIZE", "SCRATCH_BN_MOMENTUM"]
 
@@ -50,7 +50,7 @@ _EXTRA_BUDGETS = 1  # expected boundaries written in one pass: at most this many
 def head_epochs(params: TrialParams, all_frozen: bool) -> int:
     """Epochs of the linear-probe phase: all of them for a feature extractor,
     else a third of the budget (at least one)."""
-    return params.epochs if all_frozen else max(1, params.epochs // 3)
+    return params.epochs if all_frozen else head_phase_epochs(params.epochs)
 
 
 def gpu_available() -> bool:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["AUGMENTATION_LEVELS", "TrialParams", "EpochRecord", "TrialOutcome"]
+__all__ = ["AUGMENTATION_LEVELS", "head_phase_epochs", "TrialParams", "EpochRecord",
+           "TrialOutcome"]
 
 AUGMENTATION_LEVELS = ("off", "light", "moderate", "strong")
+
+
+def head_phase_epochs(epochs: int) -> int:
+    """Epochs of the linear-probe (head) phase of a trial that fine-tunes: a third
+    of its budget, at least one."""
+    return max(1, epochs // 3)
 
 
 @dataclass(frozen=True)

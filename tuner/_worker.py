@@ -84,7 +84,8 @@ def _unpack_error(packed: tuple) -> BaseException:
                              "with --no-isolate to debug in one process")
 
 
-def _child_main(conn: Any, data_args: dict, runner_args: dict, expect: tuple[int, ...]) -> None:
+def _child_main(conn: Any, data_args: dict, runner_args: dict, expect: tuple[int, ...],
+                known: tuple | None = None) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -96,9 +97,12 @@ def _child_main(conn: Any, data_args: dict, runner_args: dict, expect: tuple[int
 
         data = prepare_data(**data_args)
         runner = TrialRunner(data, **runner_args)
+        if known is not None:  # the first worker's backbone analysis: no model to build
+            runner._boundaries, runner._shapes = list(known[0]), dict(known[1])
         n_blocks = runner.n_blocks
         runner.expect(expect)
-        conn.send(("ready", {"n_blocks": n_blocks, "rss_mb": _rss_mb()}))
+        conn.send(("ready", {"n_blocks": n_blocks, "rss_mb": _rss_mb(),
+                             "known": (runner._boundaries, runner._shapes)}))
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
         conn.send(("error", _pack_error(e), 0.0))
         return
@@ -155,6 +159,7 @@ class WorkerRunner:
         self._proc: Any = None
         self._conn: Any = None
         self._baseline: float | None = None
+        self._known: tuple | None = None  # boundaries and shapes from the first worker
 
     # ------------------------------------------------------------------ API
     @property
@@ -195,7 +200,8 @@ class WorkerRunner:
         ctx = mp.get_context("spawn")  # never fork a process that may hold TensorFlow
         parent, child = ctx.Pipe()
         self._proc = ctx.Process(target=_child_main, name="tltune-trial-worker", daemon=True,
-                                 args=(child, self.data_args, self.runner_args, self._expect))
+                                 args=(child, self.data_args, self.runner_args, self._expect,
+                                       self._known))
         self._proc.start()
         child.close()
         self._conn = parent
@@ -205,6 +211,7 @@ class WorkerRunner:
             self._stop()
             raise _unpack_error(msg[1])
         self._n_blocks = int(msg[1]["n_blocks"])
+        self._known = msg[1]["known"]
         self.startup_s += time.perf_counter() - t
 
     def _stop(self) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from advisor.errors import ConfigError
 from tuner._results import TrialRecord
+from tuner._types import head_phase_epochs
 from tuner.backends._base import KILLED_MESSAGE, Proposal, SearchBackend
 
 __all__ = ["OptunaBackend"]
@@ -19,7 +20,9 @@ class OptunaBackend(SearchBackend):
 
     The pruner compares a trial's validation accuracy at each epoch with the
     median of earlier trials at the same epoch, after ``pruner_startup`` finished
-    trials and from the second epoch on.
+    trials, and not before the second fine-tuning epoch (``warmup_steps``): during
+    the head phase a fine-tuning trial is only a linear probe, and pruning it there
+    would judge every freeze depth by its frozen features.
     """
 
     name = "optuna"
@@ -30,6 +33,7 @@ class OptunaBackend(SearchBackend):
                          study_name=study_name)
         self.n_startup_trials = n_startup_trials
         self.pruner_startup = pruner_startup
+        self.warmup_steps = head_phase_epochs(space.epochs) + 1
         self._study: Any = None
         self.sampler_seed = seed
 
@@ -43,7 +47,7 @@ class OptunaBackend(SearchBackend):
         sampler = optuna.samplers.TPESampler(seed=sampler_seed,
                                              n_startup_trials=self.n_startup_trials)
         pruner = optuna.pruners.MedianPruner(n_startup_trials=self.pruner_startup,
-                                             n_warmup_steps=1)
+                                             n_warmup_steps=self.warmup_steps)
         return sampler, pruner
 
     def open(self, *, resume: bool) -> list[int]:
@@ -150,6 +154,7 @@ class OptunaBackend(SearchBackend):
                 "sampler_args": {"seed": self.seed, "session_seed": self.sampler_seed,
                                  "n_startup_trials": self.n_startup_trials},
                 "pruner": "MedianPruner",
-                "pruner_args": {"n_startup_trials": self.pruner_startup, "n_warmup_steps": 1},
+                "pruner_args": {"n_startup_trials": self.pruner_startup,
+                                "n_warmup_steps": self.warmup_steps},
                 "storage": self.storage_url, "study_name": self.study_name,
                 "first_trial": "the advice's configuration (enqueued)"}
