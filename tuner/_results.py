@@ -93,9 +93,9 @@ def refit_epochs(history: tuple[dict, ...] | list[dict]) -> dict[str, int] | Non
     def best_index(rows: list[dict]) -> int:
         b = 0
         for i, h in enumerate(rows):
-            # the runner's Best.beaten_by, with its tolerance
-            if (h["val_accuracy"] > rows[b]["val_accuracy"] + 1e-9
-                    or (h["val_accuracy"] > rows[b]["val_accuracy"] - 1e-9
+            # the runner's Best.beaten_by
+            if (h["val_accuracy"] > rows[b]["val_accuracy"]
+                    or (h["val_accuracy"] == rows[b]["val_accuracy"]
                         and h["val_loss"] < rows[b]["val_loss"] - 1e-9)):
                 b = i
         return b

@@ -22,7 +22,7 @@ from tuner._types import EpochRecord
 
 __all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "evaluate", "balanced_weights"]
 
-_EPS = 1e-9
+_EPS = 1e-9  # for losses; accuracies are exact fractions (see _exact)
 _EVAL_BATCH = 128
 
 
@@ -119,7 +119,8 @@ class Best:
 
     def beaten_by(self, acc: float, loss: float) -> bool:
         # ties on accuracy (frequent on small validation sets) go to the lower loss
-        return acc > self.accuracy + _EPS or (acc > self.accuracy - _EPS and loss < self.loss - _EPS)
+        # accuracies are exact fractions correct/n (_exact): equal means the same count
+        return acc > self.accuracy or (acc == self.accuracy and loss < self.loss - _EPS)
 
 
 def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -132,9 +133,15 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np
     return acc, loss, probs
 
 
+def _exact(accuracy: float, n: int) -> float:
+    """keras' float32 accuracy as the exact fraction correct/n, so that it compares
+    equal to the same count computed elsewhere (the NumPy head phase, in float64)."""
+    return round(accuracy * n) / n if n else accuracy
+
+
 def _callback(model: Any, phase: str, start_epoch: int, patience: int, best: Best | None,
               history: list[EpochRecord], on_epoch: Callable[[int, float], None] | None,
-              keep_last: bool = False):
+              keep_last: bool = False, n_val: int = 0):
     import keras
 
     class _Track(keras.callbacks.Callback):
@@ -146,7 +153,7 @@ def _callback(model: Any, phase: str, start_epoch: int, patience: int, best: Bes
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = logs or {}
             e = start_epoch + epoch
-            acc, loss = float(logs["val_accuracy"]), float(logs["val_ce"])
+            acc, loss = _exact(float(logs["val_accuracy"]), n_val), float(logs["val_ce"])
             history.append(EpochRecord(epoch=e, phase=phase,
                                        train_accuracy=float(logs["accuracy"]),
                                        train_loss=float(logs["loss"]),
@@ -189,7 +196,8 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: np.ndarray, y_val:
         best = Best(best.accuracy, best.loss, best.epoch, model.get_weights())
     n = feed.y.shape[0]
     y_val_1h = np.eye(feed.y.shape[1], dtype=np.float32)[y_val]
-    track = _callback(model, phase, start_epoch, patience, best, history, on_epoch, keep_last)
+    track = _callback(model, phase, start_epoch, patience, best, history, on_epoch, keep_last,
+                      n_val=len(y_val))
     model.fit(feed.dataset(epochs, batch_size, seed, start_epoch), epochs=epochs,
               steps_per_epoch=math.ceil(n / batch_size), validation_data=(x_val, y_val_1h),
               validation_batch_size=_EVAL_BATCH, callbacks=[track], shuffle=False, verbose=0)
