@@ -229,29 +229,36 @@ class WorkerRunner:
             proc.join(timeout=10)
         conn.close()
 
+    def _died(self, cause: str) -> WorkerDied:
+        """Reap the dead (or unreachable) worker and describe it."""
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        code = None
+        if proc is not None:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=10)
+            code = proc.exitcode
+        if conn is not None:
+            conn.close()
+        return WorkerDied("The trial worker process died",
+                          expected="the worker to finish its trial",
+                          received=f"{cause}, exit code {code}"
+                                   + (" (killed: out of memory?)" if code == -9 else ""),
+                          fix="lower --image-size or the batch size; the sweep goes on with a new "
+                              "worker, and --resume continues a stopped sweep (completed trials "
+                              "are kept)")
+
     def _recv(self) -> tuple:
-        """The child's next message; an error when the child died."""
+        """The child's next message; :class:`WorkerDied` when the child died."""
         while not self._conn.poll(_POLL_S):
             if not self._proc.is_alive():
-                code = self._proc.exitcode
-                self._proc = None
-                self._stop()
-                raise WorkerDied("The trial worker process died",
-                                 expected="the worker to finish its trial",
-                                 received=f"exit code {code}"
-                                          + (" (killed: out of memory?)" if code == -9 else ""),
-                                 fix="lower --image-size or the batch size, or --resume the "
-                                     "sweep (completed trials are kept)")
+                raise self._died("it exited")
         try:
             return self._conn.recv()
         except (EOFError, OSError) as e:
-            self._proc.join(timeout=10)
-            code = self._proc.exitcode
-            self._proc = None
-            self._conn = None
-            raise WorkerDied("The trial worker process died", expected="a reply",
-                             received=f"{type(e).__name__}, exit code {code}",
-                             fix="--resume the sweep (completed trials are kept)") from e
+            raise self._died(type(e).__name__) from e
 
     def _call(self, command: tuple, on_epoch: Callable[[int, float], None] | None,
               trial: bool = True) -> Any:
@@ -261,11 +268,7 @@ class WorkerRunner:
             try:
                 self._conn.send(command)
             except (OSError, ValueError) as e:  # the worker is gone
-                code = self._proc.exitcode if self._proc is not None else None
-                self._stop()
-                raise WorkerDied("The trial worker process died", expected="an idle worker",
-                                 received=f"{type(e).__name__}, exit code {code}",
-                                 fix="--resume the sweep (completed trials are kept)") from e
+                raise self._died(type(e).__name__) from e
             while True:
                 msg = self._recv()
                 if msg[0] == "epoch":
