@@ -17,6 +17,7 @@ The parent keeps the decisions: per-epoch results go to the parent's
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -24,7 +25,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,31 @@ def _child_main(conn: Any, data_args: dict, runner_args: dict, expect: tuple[int
             conn.send(("done", out, _rss_mb()))
 
 
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a spawned child without re-running the caller's script in it.
+
+    ``spawn`` re-imports the parent's ``__main__`` in the child (to resolve pickled
+    functions defined there). A script that calls ``tuner.tune(...)`` at top level,
+    without an ``if __name__ == "__main__":`` guard, would then run its sweep again in
+    the worker. The worker needs nothing from ``__main__`` (its target and arguments
+    live in this package), so the module is made to look like an interactive session
+    while the child starts, as multiprocessing does for ``python -c``.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 class WorkerRunner:
     """A :class:`~tuner._runner.TrialRunner` in a child process.
 
@@ -202,7 +228,8 @@ class WorkerRunner:
         self._proc = ctx.Process(target=_child_main, name="tltune-trial-worker", daemon=True,
                                  args=(child, self.data_args, self.runner_args, self._expect,
                                        self._known))
-        self._proc.start()
+        with _main_module_hidden():
+            self._proc.start()
         child.close()
         self._conn = parent
         self._baseline = None

@@ -103,3 +103,26 @@ def test_a_sweep_goes_on_when_a_worker_dies(tiny_images: Path, tmp_path: Path) -
     assert sum(s == "COMPLETE" for s in states.values()) == 2
     assert any("worker process died" in w for w in res.warnings)
     assert res.timings["worker_restarts"] >= 0 and res.final is not None
+
+
+def test_a_script_without_a_main_guard_runs_its_sweep_once(tiny_images: Path,
+                                                            tmp_path: Path) -> None:
+    """spawn re-imports the caller's __main__ in the child; a script that calls
+    tune() at top level must not run its sweep again in the worker."""
+    import subprocess
+    import sys
+
+    from tests.tuner.conftest import subprocess_env
+
+    script = tmp_path / "sweep_script.py"
+    script.write_text(
+        "import tuner\n"
+        "print('SWEEP STARTS', flush=True)\n"
+        f"r = tuner.tune({str(tiny_images)!r}, trials=1, scenario='feature_extractor',\n"
+        f"               weights='none', input_size=32, epochs=1, out={str(tmp_path / 'run')!r})\n"
+        "print('DONE', r.n_finished, flush=True)\n")
+    repo = Path(__file__).resolve().parents[2]
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       cwd=repo, env=subprocess_env(PYTHONPATH=str(repo)), timeout=600)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
+    assert p.stdout.count("SWEEP STARTS") == 1 and "DONE 1" in p.stdout
