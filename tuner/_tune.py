@@ -180,8 +180,8 @@ class _Sweep:
             history.append({"epoch": int(epoch), "val_accuracy": float(val_accuracy)})
             self._emit("epoch", trials, trial=proposal.number, epoch=int(epoch),
                        val_accuracy=float(val_accuracy))
-            # Steps count from 0, so the pruner's warm-up (1 step) never prunes
-            # after the first epoch.
+            # Steps count from 0; the backend's warm-up keeps the head phase and the
+            # first fine-tuning epoch from being pruned.
             if backend.should_prune(proposal, len(history) - 1, float(val_accuracy)):
                 raise optuna.TrialPruned(f"pruned after epoch {len(history)}")
 
