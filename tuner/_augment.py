@@ -23,7 +23,8 @@ import numpy as np
 
 from advisor.errors import ConfigError
 
-__all__ = ["AugmentSpec", "AUGMENTATIONS", "NO_FLIP", "get_augmentation", "draw_params", "apply_params"]
+__all__ = ["AugmentSpec", "AUGMENTATIONS", "NO_FLIP", "get_augmentation", "draw_params",
+           "apply_params"]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from tuner._types import EpochRecord, TrialParams
 if TYPE_CHECKING:
     from tuner._runner import TrialRunner, _Trained
 
-__all__ = ["EXPORT_FORMATS", "TRAIN_PROTOCOL", "REFIT_PROTOCOL", "ClassMetrics", "Misclassified", "FinalResult", "finish_final"]
+__all__ = ["EXPORT_FORMATS", "TRAIN_PROTOCOL", "REFIT_PROTOCOL", "ClassMetrics", "Misclassified",
+           "FinalResult", "finish_final"]
 
 EXPORT_FORMATS = ("keras", "savedmodel", "tflite")
 TRAIN_PROTOCOL = "train split, early stopping on val (best epoch restored); test used once"

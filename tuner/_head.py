@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tuner._train import ArrayFeed, Best, _epoch_order
+from tuner._train import ArrayFeed, Best, _epoch_order, score_probs
 from tuner._types import EpochRecord
 
 __all__ = ["fit_head"]
@@ -33,15 +33,6 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-
-
-def _val_scores(w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    if not len(y):
-        return 0.0, 0.0
-    p = _softmax(x @ w + b)
-    acc = float(np.mean(p.argmax(axis=1) == y))
-    loss = float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0))))
-    return acc, loss
 
 
 def fit_head(head: Any, feed: ArrayFeed, x_val: np.ndarray, y_val: np.ndarray, *,
@@ -86,7 +77,7 @@ def fit_head(head: Any, feed: ArrayFeed, x_val: np.ndarray, y_val: np.ndarray, *
                 vv += (g * g - vv) * (1 - _BETA2)
                 prm -= (alpha * mm / (np.sqrt(vv) + _EPSILON)).astype(np.float32)
         epoch = start_epoch + e
-        acc, loss = _val_scores(w, b, x_val, y_val)
+        acc, loss = score_probs(_softmax(x_val @ w + b).astype(np.float64), y_val)
         history.append(EpochRecord(epoch=epoch, phase=phase, train_accuracy=correct / n,
                                    train_loss=loss_sum / n, val_accuracy=acc, val_loss=loss))
         if keep_last or best is None or best.beaten_by(acc, loss):

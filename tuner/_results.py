@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuner._train import Best
 from tuner._types import TrialParams
 
 __all__ = ["FINISHED_STATES", "TrialRecord", "SweepResult", "best_of", "refit_epochs"]
@@ -93,10 +94,8 @@ def refit_epochs(history: tuple[dict, ...] | list[dict]) -> dict[str, int] | Non
     def best_index(rows: list[dict]) -> int:
         b = 0
         for i, h in enumerate(rows):
-            # the runner's Best.beaten_by
-            if (h["val_accuracy"] > rows[b]["val_accuracy"]
-                    or (h["val_accuracy"] == rows[b]["val_accuracy"]
-                        and h["val_loss"] < rows[b]["val_loss"] - 1e-9)):
+            if Best(rows[b]["val_accuracy"], rows[b]["val_loss"], b, None).beaten_by(
+                    h["val_accuracy"], h["val_loss"]):
                 b = i
         return b
 

@@ -20,7 +20,8 @@ import numpy as np
 from tuner._augment import AugmentSpec, apply_params, draw_params
 from tuner._types import EpochRecord
 
-__all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "evaluate", "balanced_weights"]
+__all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "evaluate", "score_probs",
+           "balanced_weights"]
 
 _EPS = 1e-9  # for losses; accuracies are exact fractions (see _exact)
 _EVAL_BATCH = 128
@@ -123,14 +124,19 @@ class Best:
         return acc > self.accuracy or (acc == self.accuracy and loss < self.loss - _EPS)
 
 
+def score_probs(probs: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy (no smoothing, no weights) of class probabilities."""
+    if not len(y):
+        return 0.0, 0.0
+    acc = float(np.mean(probs.argmax(axis=1) == y))
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0))))
+    return acc, loss
+
+
 def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Accuracy, mean cross-entropy (no smoothing, no weights) and probabilities."""
     probs = np.asarray(model.predict(x, batch_size=_EVAL_BATCH, verbose=0), dtype=np.float64)
-    if not len(y):
-        return 0.0, 0.0, probs
-    acc = float(np.mean(probs.argmax(axis=1) == y))
-    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0))))
-    return acc, loss, probs
+    return (*score_probs(probs, y), probs)
 
 
 def _exact(accuracy: float, n: int) -> float:

@@ -8,6 +8,16 @@ import pytest
 
 from tests.conftest import write_image_folder
 from tuner._tune import TEST_SLEEP_ENV
+from tuner._types import TrialParams
+
+
+def trial_params(fb: int, **kw) -> TrialParams:
+    """Parameters of a tiny trial (augmentation off, 2 epochs): freeze ``fb`` blocks,
+    ``kw`` overrides."""
+    base = dict(freeze_block=fb, head_lr=1e-2, backbone_lr=1e-3, augmentation="off",
+                batch_size=16, epochs=2, patience=5)
+    base.update(kw)
+    return TrialParams(**base)
 
 
 @pytest.fixture(scope="session")

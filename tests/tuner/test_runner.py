@@ -10,6 +10,7 @@ import pytest
 
 from advisor.errors import ConfigError
 from tests.conftest import write_image_folder
+from tests.tuner.conftest import trial_params
 from tuner._data import prepare_data
 from tuner._runner import SCRATCH_BN_MOMENTUM, TrialRunner
 from tuner._types import TrialParams
@@ -17,11 +18,7 @@ from tuner._types import TrialParams
 pytestmark = pytest.mark.slow
 
 
-def params(fb: int, **kw) -> TrialParams:
-    base = dict(freeze_block=fb, head_lr=1e-2, backbone_lr=1e-3, augmentation="off",
-                batch_size=16, epochs=2, patience=5)
-    base.update(kw)
-    return TrialParams(**base)
+params = trial_params
 
 
 @pytest.fixture(scope="module")

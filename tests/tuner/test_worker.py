@@ -10,6 +10,7 @@ import optuna
 import pytest
 
 from advisor.errors import ConfigError, InternalError
+from tests.tuner.conftest import trial_params
 from tuner._data import prepare_data
 from tuner._runner import TrialRunner
 from tuner._types import TrialParams
@@ -19,10 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def params(fb: int, **kw) -> TrialParams:
-    base = dict(freeze_block=fb, head_lr=1e-2, backbone_lr=1e-3, augmentation="off",
-                batch_size=8, epochs=3, patience=5)
-    base.update(kw)
-    return TrialParams(**base)
+    return trial_params(fb, **{"batch_size": 8, "epochs": 3, **kw})
 
 
 @pytest.fixture(scope="module")
