@@ -2,7 +2,8 @@
 and measure what the recommendation gives up (its regret).
 
     python benchmarks/scenario_truth.py DATASET [--advice FILE] [--out DIR]
-        [--input-size 128] [--max-train 800] [--epochs 8] [--patience 2] [--seed 0]
+        [--input-size 128] [--max-train 600] [--epochs 6] [--patience 2] [--seed 0]
+        [--head-epochs 30] [--head-patience 5] [--finetune-epochs 4]
     python benchmarks/scenario_truth.py --table DIR/*.json > table.md
 
 Scenarios (MobileNetV2 unless the advice names another backbone), all trained by
@@ -40,7 +41,8 @@ if str(REPO) not in sys.path:
 
 from advisor._result import AdviceResult  # noqa: E402
 from advisor.errors import InputError, TLError  # noqa: E402
-from tuner._pilot import PilotBudget, partial_boundary, pilot_data, scenario_params  # noqa: E402
+from tuner._pilot import (PilotBudget, for_advice, partial_boundary, pilot_data,  # noqa: E402
+                          scenario_params)
 
 FAMILIES = ("feature_extractor", "partial_freeze", "full_finetune", "from_scratch")
 
@@ -114,6 +116,7 @@ def run(dataset: Path, advice_file: Path | None, budget: PilotBudget, seed: int,
     a = result.advice
     _log(f"advice: {a.scenario} (freeze {a.freeze_block}/{a.n_blocks} {a.freeze_layer}), "
          f"runner-up {a.runner_up}")
+    budget = for_advice(budget, result)
     t = time.perf_counter()
     data = pilot_data(dataset, budget, seed=seed, cache_dir=cache_dir)
     prepare_s = time.perf_counter() - t
@@ -199,7 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--input-size", type=int, default=PilotBudget.input_size)
     ap.add_argument("--max-train", type=int, default=PilotBudget.max_train)
     ap.add_argument("--epochs", type=int, default=PilotBudget.epochs)
-    ap.add_argument("--patience", type=int, default=PilotBudget.patience)
+    ap.add_argument("--patience", type=int, default=PilotBudget.patience,
+                    help="early-stopping patience of fine-tuning and from scratch")
+    ap.add_argument("--head-epochs", type=int, default=PilotBudget.head_epochs,
+                    help="head-phase budget on cached features; 0 = the older equal-epoch "
+                         "budget (--epochs in all, a third on the head)")
+    ap.add_argument("--head-patience", type=int, default=PilotBudget.head_patience)
+    ap.add_argument("--finetune-epochs", type=int, default=PilotBudget.finetune_epochs)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--weights", default="imagenet")
     ap.add_argument("--spread", type=int, help="blocks between the partial-freeze runs "
@@ -213,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.dataset is None:
         ap.error("DATASET is required (or --table)")
     budget = PilotBudget(input_size=args.input_size, max_train=args.max_train, epochs=args.epochs,
-                         patience=args.patience)
+                         patience=args.patience, head_epochs=args.head_epochs or None,
+                         head_patience=args.head_patience, finetune_epochs=args.finetune_epochs)
     command = "python benchmarks/scenario_truth.py " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     try:

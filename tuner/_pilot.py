@@ -10,9 +10,14 @@ way; see ``docs/ground-truth.md``.
 * Every pretrained scenario trains at the same ``input_size``; from scratch
   trains the same architecture at ``min(input_size, 128)`` px with BatchNorm
   momentum 0.9 (what :class:`~tuner._runner.TrialRunner` does for ``-1``).
-* Same ``epochs`` (the runner spends a third of them on the head first when the
-  backbone is partly trainable), early stopping with ``patience``, ``light``
-  augmentation, batch 32, one seed.
+* Every pretrained scenario first trains its head on the cached features to
+  convergence: up to ``head_epochs`` epochs, early stopping with ``head_patience``
+  (seconds, not minutes, on cached features). A feature extractor stops there; the
+  others then fine-tune for up to ``finetune_epochs`` with ``patience``. From
+  scratch trains ``epochs`` end to end with ``patience``. ``head_epochs=None``
+  gives the older equal-epoch budget: ``epochs`` in all, a third of them on the
+  head. ``light`` augmentation (without flips where the advice says so, as
+  ``tltune`` does: :func:`for_advice`), batch 32, one seed.
 * Learning rates: a fixed rule, the geometric middle of the ranges the advisor's
   rule gives each scenario family (``advisor/recommend/_rules.py``).
 """
@@ -32,11 +37,12 @@ from advisor.backbones import Boundary
 from advisor.errors import ConfigError
 from advisor.recommend import Thresholds, normalised_gain
 from advisor.recommend._rules import choose_boundary
+from tuner._augment import NO_FLIP
 from tuner._data import PreparedData, _stratified_holdout, prepare_data
 from tuner._types import TrialParams
 
 __all__ = ["PilotBudget", "LEARNING_RATES", "pilot_data", "scenario_params", "partial_boundary",
-           "freeze_block_of"]
+           "freeze_block_of", "for_advice", "planned_epochs"]
 
 # (head_lr, backbone_lr): geometric middles of the advisor's ranges per family,
 # head 1e-3..1e-2, partial 1e-5..3e-4, full 1e-5..1e-4, scratch 1e-3..1e-2.
@@ -56,12 +62,33 @@ class PilotBudget:
     max_train: int | None = 600
     epochs: int = 6
     patience: int = 2
+    head_epochs: int | None = 30
+    head_patience: int = 5
+    finetune_epochs: int = 4
     batch_size: int = 32
     augmentation: str = "light"
     val_fraction: float = 0.2
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+def for_advice(budget: PilotBudget, result: AdviceResult) -> PilotBudget:
+    """``budget`` with the advice's augmentation constraint: no flips when the
+    advice says none (grayscale content), like the search space of ``tltune``."""
+    if result.advice.augmentation.flip == "none" and budget.augmentation != "off" \
+            and not budget.augmentation.endswith(NO_FLIP):
+        return replace(budget, augmentation=budget.augmentation + NO_FLIP)
+    return budget
+
+
+def planned_epochs(params: TrialParams, n_blocks: int) -> int:
+    """Most epochs ``params`` can train for (both phases; from scratch: ``epochs``)."""
+    from tuner._runner import phase_epochs
+
+    if params.freeze_block == -1:
+        return params.epochs
+    return sum(phase_epochs(params, params.freeze_block == n_blocks))
 
 
 def _cap(y: np.ndarray, max_n: int, seed: int) -> np.ndarray:
@@ -133,9 +160,13 @@ def scenario_params(scenario: str, freeze_block: int, budget: PilotBudget) -> Tr
         raise ConfigError(f"Unknown scenario {scenario!r}", expected=f"one of {list(LEARNING_RATES)}",
                           received=repr(scenario), fix="use a scenario name from the advice")
     head_lr, backbone_lr = LEARNING_RATES[scenario]
-    return TrialParams(freeze_block=freeze_block, head_lr=head_lr, backbone_lr=backbone_lr,
-                       augmentation=budget.augmentation, batch_size=budget.batch_size,
-                       epochs=budget.epochs, patience=budget.patience)
+    p = TrialParams(freeze_block=freeze_block, head_lr=head_lr, backbone_lr=backbone_lr,
+                    augmentation=budget.augmentation, batch_size=budget.batch_size,
+                    epochs=budget.epochs, patience=budget.patience)
+    if scenario == "from_scratch" or budget.head_epochs is None:
+        return p
+    return replace(p, epochs=budget.finetune_epochs, head_epochs=budget.head_epochs,
+                   head_patience=budget.head_patience)
 
 
 def _thresholds(result: AdviceResult) -> Thresholds:

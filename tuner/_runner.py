@@ -47,10 +47,15 @@ _CACHE_BATCH = 64
 _EXTRA_BUDGETS = 1  # expected boundaries written in one pass: at most this many budgets
 
 
-def head_epochs(params: TrialParams, all_frozen: bool) -> int:
-    """Epochs of the linear-probe phase: all of them for a feature extractor,
-    else a third of the budget (at least one)."""
-    return params.epochs if all_frozen else head_phase_epochs(params.epochs)
+def phase_epochs(params: TrialParams, all_frozen: bool) -> tuple[int, int]:
+    """Planned epochs of the linear-probe (head) phase and of the fine-tune phase
+    (see :class:`TrialParams`)."""
+    if params.head_epochs is not None:
+        return params.head_epochs, 0 if all_frozen else params.epochs
+    if all_frozen:
+        return params.epochs, 0
+    n_head = head_phase_epochs(params.epochs)
+    return n_head, max(1, params.epochs - n_head)
 
 
 def gpu_available() -> bool:
@@ -172,6 +177,8 @@ class TrialRunner:
                               fix=f"pick a block between 0 and {n} of {self.backbone}")
         bad = [k for k in ("head_lr", "backbone_lr") if not getattr(params, k) > 0]
         bad += [k for k in ("batch_size", "epochs", "patience") if getattr(params, k) < 1]
+        bad += [k for k in ("head_epochs", "head_patience")
+                if getattr(params, k) is not None and getattr(params, k) < 1]
         if not 0.0 <= params.dropout < 1.0:
             bad.append("dropout")
         if not 0.0 <= params.label_smoothing < 1.0:
@@ -182,7 +189,8 @@ class TrialRunner:
                               fix="pass views=4 (the default) or another positive count")
         if bad:
             raise ConfigError(f"Invalid trial parameters {bad}",
-                              expected="positive learning rates, batch size, epochs and patience; "
+                              expected="positive learning rates, batch size, epochs and patience "
+                                       "(head_epochs and head_patience too when set); "
                                        "dropout and label smoothing in [0, 1)",
                               received=str({k: getattr(params, k) for k in bad}),
                               fix="fix the search space")
@@ -350,12 +358,14 @@ class TrialRunner:
                                                      net.backbone)
         notes.append(cache_note)
 
-        n_head = refit.get("head", 1) if refit else head_epochs(params, all_frozen)
+        n_head, n_ft = phase_epochs(params, all_frozen)
+        if refit:
+            n_head, n_ft = refit.get("head", 1), refit.get("finetune", 0)
+        head_common = dict(common, patience=params.head_patience or params.patience)
         # NumPy, not keras fit: same recipe, without a compile and trace per trial
         best = fit_head(net.head, ArrayFeed(pooled["train"], y, w), pooled["val"], d.y_val,
                         dropout=params.dropout, lr=params.head_lr, epochs=n_head, start_epoch=0,
-                        best=None, **common)
-        n_ft = refit.get("finetune", 0) if refit else max(1, params.epochs - n_head)
+                        best=None, **head_common)
         if not all_frozen and n_ft > 0:
             net.freeze_through(bnd.index)
             if cached_suffix:

@@ -24,6 +24,14 @@ class TrialParams:
     fine-tune) to ``n_blocks`` (everything frozen: feature extractor); ``-1`` trains
     the same architecture from scratch (random weights, nothing frozen).
     ``backbone_lr`` is used for unfrozen backbone layers in the fine-tune phase.
+
+    By default ``epochs`` is the whole budget: a feature extractor spends it on the
+    head, a fine-tuning trial spends a third on the head (:func:`head_phase_epochs`)
+    and the rest fine-tuning. With ``head_epochs`` set, the head phase has its own
+    budget instead (up to ``head_epochs`` epochs, early-stopped with
+    ``head_patience``, default ``patience``) and ``epochs`` is the fine-tune phase's
+    alone; a feature extractor then trains for ``head_epochs``. From scratch always
+    trains ``epochs``.
     """
 
     freeze_block: int
@@ -35,6 +43,8 @@ class TrialParams:
     batch_size: int = 32
     epochs: int = 10
     patience: int = 3
+    head_epochs: int | None = None
+    head_patience: int | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)

@@ -3,9 +3,10 @@ its closest rival (``advice.runner_up``) and confirms or overturns the call.
 
 Budget (:data:`VERIFY_BUDGET`, about 3 minutes on a 2-core CPU for 500 images):
 a stratified subsample of ``max_images`` images (per split and class), validation
-on its ``val/`` part (else a stratified 20%), both scenarios at ``input_size`` px
-for up to ``epochs`` epochs with patience 2, the fixed learning-rate rule of
-:mod:`tuner._pilot`. The verdict compares the difference of the two validation
+on its ``val/`` part (else a stratified 20%), both scenarios at 128 px under the
+rule of :mod:`tuner._pilot` (the head on cached features to convergence, up to 30
+epochs with patience 5, then up to 4 fine-tuning epochs with patience 2; from
+scratch 6 epochs; the fixed learning-rate rule). The verdict compares the difference of the two validation
 accuracies with twice its binomial standard error
 ``sqrt(p1 (1 - p1) / n + p2 (1 - p2) / n)`` (``n`` validation images; it treats the
 two runs as independent, which overstates the noise of a paired comparison, so
@@ -17,15 +18,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from advisor._result import AdviceResult
-from tuner._pilot import PilotBudget, freeze_block_of, pilot_data, scenario_params
+from tuner._pilot import (PilotBudget, for_advice, freeze_block_of, pilot_data, planned_epochs,
+                          scenario_params)
 
 __all__ = ["VERIFY_BUDGET", "Z", "PilotRun", "VerifyResult", "verify_advice", "verdict"]
 
-VERIFY_BUDGET = PilotBudget(input_size=128, max_train=None, epochs=6, patience=2)
+VERIFY_BUDGET = PilotBudget(input_size=128, max_train=None)
 Z = 2.0  # differences beyond Z standard errors count as real
 
 ProgressFactory = Callable[[str, int], Callable[..., None]]
@@ -105,19 +107,20 @@ def _explain(v: str, rec: PilotRun, rival: PilotRun, diff: float, se: float, n_v
 
 
 def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | None = 500,
-                  input_size: int = VERIFY_BUDGET.input_size, epochs: int = VERIFY_BUDGET.epochs,
-                  seed: int = 0, weights: str = "imagenet", cache_dir: Path | None = None,
+                  budget: PilotBudget = VERIFY_BUDGET, seed: int = 0, weights: str = "imagenet",
+                  cache_dir: Path | None = None,
                   progress: ProgressFactory | None = None) -> VerifyResult:
     """Train ``result.advice.scenario`` and ``result.advice.runner_up`` on a stratified
     subsample of ``path`` and judge the call (see the module docstring).
 
     ``weights``: as for :func:`advisor.advise` (pass the same the advice used).
+    ``budget``: the training budget (flips are dropped where the advice says so).
     """
     from tuner._runner import TrialRunner
 
     t0 = time.perf_counter()
     a = result.advice
-    budget = replace(VERIFY_BUDGET, input_size=input_size, epochs=epochs)
+    budget = for_advice(budget, result)
     data = pilot_data(path, budget, seed=seed, max_images=max_images, cache_dir=cache_dir)
     runner = TrialRunner(data, backbone=a.backbone, weights=weights,
                          seed=seed, cache_dir=cache_dir)
@@ -126,10 +129,11 @@ def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | N
     for scenario in (a.scenario, a.runner_up):
         fb = freeze_block_of(scenario, result, boundaries)
         params = scenario_params(scenario, fb, budget)
-        advance = progress(f"Verifying: {scenario}", params.epochs) if progress else None
+        most = planned_epochs(params, runner.n_blocks)
+        advance = progress(f"Verifying: {scenario}", most) if progress else None
         out = runner.run(params, (lambda e, acc: advance()) if advance else None)
-        if advance and out.epochs_run < params.epochs:  # stopped early: fill the bar
-            advance(params.epochs - out.epochs_run)
+        if advance and out.epochs_run < most:  # stopped early: fill the bar
+            advance(most - out.epochs_run)
         runs.append(PilotRun(scenario=scenario, freeze_block=fb,
                              freeze_layer=boundaries[fb].name if fb >= 0 else "none (random init)",
                              val_accuracy=out.val_accuracy, epochs_run=out.epochs_run,

@@ -17,9 +17,11 @@ from tests.conftest import write_image_folder
 from tuner._pilot import (
     LEARNING_RATES,
     PilotBudget,
+    for_advice,
     freeze_block_of,
     partial_boundary,
     pilot_data,
+    planned_epochs,
     scenario_params,
 )
 
@@ -80,8 +82,40 @@ def test_learning_rates_are_geometric_middles_and_same_head_rule() -> None:
     assert {h for h, _ in LEARNING_RATES.values()} == {math.sqrt(1e-3 * 1e-2)}
     assert LEARNING_RATES["partial_freeze"][1] == pytest.approx(math.sqrt(1e-5 * 3e-4))
     assert LEARNING_RATES["full_finetune"][1] == pytest.approx(math.sqrt(1e-5 * 1e-4))
-    p = scenario_params("full_finetune", 0, PilotBudget(epochs=5, patience=1))
+    old = PilotBudget(epochs=5, patience=1, head_epochs=None)
+    p = scenario_params("full_finetune", 0, old)
     assert (p.freeze_block, p.epochs, p.patience, p.augmentation) == (0, 5, 1, "light")
+    assert p.head_epochs is None
+
+
+def test_budget_drops_flips_where_the_advice_says_so(advice) -> None:
+    a = advice.advice
+    no = dataclasses.replace(advice, advice=dataclasses.replace(
+        a, augmentation=dataclasses.replace(a.augmentation, flip="none")))
+    assert for_advice(SMALL, no).augmentation == "light-noflip"
+    assert for_advice(for_advice(SMALL, no), no).augmentation == "light-noflip"
+    assert for_advice(dataclasses.replace(SMALL, augmentation="off"), no).augmentation == "off"
+    yes = dataclasses.replace(advice, advice=dataclasses.replace(
+        a, augmentation=dataclasses.replace(a.augmentation, flip="horizontal")))
+    assert for_advice(SMALL, yes) is SMALL
+
+
+def test_planned_epochs_counts_both_phases() -> None:
+    b = PilotBudget(epochs=6, head_epochs=30, finetune_epochs=4)
+    assert planned_epochs(scenario_params("feature_extractor", 18, b), 18) == 30
+    assert planned_epochs(scenario_params("partial_freeze", 9, b), 18) == 34
+    assert planned_epochs(scenario_params("from_scratch", -1, b), 18) == 6
+    old = dataclasses.replace(b, head_epochs=None)
+    assert planned_epochs(scenario_params("partial_freeze", 9, old), 18) == 6
+
+
+def test_default_budget_converges_the_head_then_fine_tunes() -> None:
+    b = PilotBudget(epochs=6, patience=2, head_epochs=30, head_patience=5, finetune_epochs=4)
+    for scenario, block in (("feature_extractor", 18), ("partial_freeze", 9), ("full_finetune", 0)):
+        p = scenario_params(scenario, block, b)
+        assert (p.head_epochs, p.head_patience, p.epochs, p.patience) == (30, 5, 4, 2)
+    p = scenario_params("from_scratch", -1, b)  # no head phase: end to end
+    assert (p.head_epochs, p.epochs, p.patience) == (None, 6, 2)
     with pytest.raises(ConfigError, match="Unknown scenario"):
         scenario_params("linear_probe", 0, SMALL)
 

@@ -163,6 +163,22 @@ def test_partial_freeze_trains_head_then_finetunes(runner, n_blocks: int) -> Non
     keras.backend.clear_session()
 
 
+def test_head_phase_with_its_own_budget(runner, n_blocks: int) -> None:
+    out = runner.run(params(n_blocks - 3, epochs=2, patience=10, head_epochs=5, head_patience=10))
+    assert [h.phase for h in out.history] == ["head"] * 5 + ["finetune"] * 2
+    out = runner.run(params(n_blocks, epochs=1, head_epochs=4, head_patience=10))
+    assert [h.phase for h in out.history] == ["head"] * 4  # a feature extractor: head only
+    # the head phase stops on its own patience, then fine-tuning still runs
+    out = runner.run(params(n_blocks - 3, epochs=1, patience=10, head_epochs=40, head_patience=1,
+                            head_lr=0.5))
+    head = [h.val_accuracy for h in out.history if h.phase == "head"]
+    assert out.history[-1].phase == "finetune"
+    assert 2 <= len(head) < 40
+    import keras
+
+    keras.backend.clear_session()
+
+
 def test_over_budget_fine_tuning_runs_on_augmented_images(data32, n_blocks: int) -> None:
     r = TrialRunner(data32, weights="none", cache_budget_mb=0.001)
     out = r.run(params(n_blocks - 1, epochs=2, augmentation="moderate"))
@@ -222,6 +238,8 @@ def test_invalid_params_are_config_errors(runner, n_blocks: int) -> None:
         r.run(params(n_blocks, augmentation="extreme"))
     with pytest.raises(ConfigError):
         r.run(params(n_blocks, head_lr=0.0))
+    with pytest.raises(ConfigError, match="head_epochs"):
+        r.run(params(n_blocks, head_epochs=0))
 
 
 @pytest.mark.shared

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from advisor import advise
 from advisor.cli import app
 from tests.conftest import write_image_folder
+from tuner._pilot import PilotBudget
 from tuner._verify import VerifyResult, verdict, verify_advice
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,8 @@ def test_verdict_compares_the_difference_with_its_standard_error() -> None:
 def test_verify_returns_a_complete_result(colours: Path) -> None:
     result = advise(colours, weights="none", input_size=64, cache_dir=None)
     a = result.advice
-    v = verify_advice(colours, result, input_size=64, epochs=1, weights="none", seed=0)
+    budget = PilotBudget(input_size=64, max_train=None, epochs=1, head_epochs=2, finetune_epochs=1)
+    v = verify_advice(colours, result, budget=budget, weights="none", seed=0)
     assert isinstance(v, VerifyResult)
     assert v.scenarios == (a.scenario, a.runner_up)
     assert v.n_train + v.n_val == 30 and v.n_val == 6  # flat layout: a stratified 20%
