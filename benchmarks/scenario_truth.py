@@ -2,7 +2,7 @@
 and measure what the recommendation gives up (its regret).
 
     python benchmarks/scenario_truth.py DATASET [--advice FILE] [--out DIR]
-        [--input-size 128] [--max-train 600] [--epochs 6] [--patience 2] [--seed 0]
+        [--input-size 128] [--max-train 600] [--epochs 6] [--patience 4] [--seed 0]
         [--head-epochs 30] [--head-patience 5] [--finetune-epochs 4]
     python benchmarks/scenario_truth.py --table DIR/*.json > table.md
 

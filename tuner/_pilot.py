@@ -13,8 +13,10 @@ way; see ``docs/ground-truth.md``.
 * Every pretrained scenario first trains its head on the cached features to
   convergence: up to ``head_epochs`` epochs, early stopping with ``head_patience``
   (seconds, not minutes, on cached features). A feature extractor stops there; the
-  others then fine-tune for up to ``finetune_epochs`` with ``patience``. From
-  scratch trains ``epochs`` end to end with ``patience``. ``head_epochs=None``
+  others then fine-tune for up to ``finetune_epochs`` with ``patience`` (by default
+  equal, so fine-tuning always gets all its epochs: its first epoch often dips below
+  the converged head before it climbs). From scratch trains ``epochs`` end to end
+  with ``patience``. The best epoch of both phases is restored. ``head_epochs=None``
   gives the older equal-epoch budget: ``epochs`` in all, a third of them on the
   head. ``light`` augmentation (without flips where the advice says so, as
   ``tltune`` does: :func:`for_advice`), batch 32, one seed.
@@ -61,7 +63,7 @@ class PilotBudget:
     input_size: int = 128
     max_train: int | None = 600
     epochs: int = 6
-    patience: int = 2
+    patience: int = 4
     head_epochs: int | None = 30
     head_patience: int = 5
     finetune_epochs: int = 4

@@ -5,8 +5,8 @@ Budget (:data:`VERIFY_BUDGET`, about 3 minutes on a 2-core CPU for 500 images):
 a stratified subsample of ``max_images`` images (per split and class), validation
 on its ``val/`` part (else a stratified 20%), both scenarios at 128 px under the
 rule of :mod:`tuner._pilot` (the head on cached features to convergence, up to 30
-epochs with patience 5, then up to 4 fine-tuning epochs with patience 2; from
-scratch 6 epochs; the fixed learning-rate rule). The verdict compares the difference of the two validation
+epochs with patience 5, then 4 fine-tuning epochs; from scratch 6 epochs, patience
+4; the fixed learning-rate rule). The verdict compares the difference of the two validation
 accuracies with twice its binomial standard error
 ``sqrt(p1 (1 - p1) / n + p2 (1 - p2) / n)`` (``n`` validation images; it treats the
 two runs as independent, which overstates the noise of a paired comparison, so

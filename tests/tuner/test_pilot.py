@@ -110,12 +110,13 @@ def test_planned_epochs_counts_both_phases() -> None:
 
 
 def test_default_budget_converges_the_head_then_fine_tunes() -> None:
-    b = PilotBudget(epochs=6, patience=2, head_epochs=30, head_patience=5, finetune_epochs=4)
+    b = PilotBudget()
+    assert (b.head_epochs, b.head_patience, b.finetune_epochs, b.patience, b.epochs) == (30, 5, 4, 4, 6)
     for scenario, block in (("feature_extractor", 18), ("partial_freeze", 9), ("full_finetune", 0)):
         p = scenario_params(scenario, block, b)
-        assert (p.head_epochs, p.head_patience, p.epochs, p.patience) == (30, 5, 4, 2)
+        assert (p.head_epochs, p.head_patience, p.epochs, p.patience) == (30, 5, 4, 4)
     p = scenario_params("from_scratch", -1, b)  # no head phase: end to end
-    assert (p.head_epochs, p.epochs, p.patience) == (None, 6, 2)
+    assert (p.head_epochs, p.epochs, p.patience) == (None, 6, 4)
     with pytest.raises(ConfigError, match="Unknown scenario"):
         scenario_params("linear_probe", 0, SMALL)
 
