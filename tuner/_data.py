@@ -80,6 +80,29 @@ class PreparedData:
             files_train=self.files_train + self.files_val, split_source=src,
             fingerprint=hashlib.sha1(f"{self.fingerprint}+val".encode()).hexdigest()[:16])
 
+    def cv_fold(self, k: int, i: int, seed: int) -> "PreparedData":
+        """Fold ``i`` of a stratified, seeded ``k``-fold split of train + val: that
+        fold is the validation split, the other folds train; test is unchanged."""
+        from sklearn.model_selection import StratifiedKFold
+
+        x = np.concatenate([self.x_train, self.x_val])
+        y = np.concatenate([self.y_train, self.y_val])
+        files = self.files_train + self.files_val
+        if not (2 <= k <= np.bincount(y).min() and 0 <= i < k):
+            raise ConfigError("Cannot cut these images into cross-validation folds",
+                              expected=f"2 <= k <= the smallest class ({np.bincount(y).min()} "
+                                       "images) and 0 <= i < k",
+                              received=f"k={k}, i={i}", fix="use fewer folds")
+        tr, va = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(y, y))[i]
+        src = dict(self.split_source)
+        src["train"] = f"train + val, {k - 1} of {k} stratified folds (seed {seed})"
+        src["val"] = f"train + val, fold {i + 1} of {k}"
+        return replace(self, x_train=x[tr], y_train=y[tr], x_val=x[va], y_val=y[va],
+                       files_train=tuple(files[j] for j in tr),
+                       files_val=tuple(files[j] for j in va), split_source=src,
+                       fingerprint=hashlib.sha1(
+                           f"{self.fingerprint}+cv{k}.{i}.{seed}".encode()).hexdigest()[:16])
+
     def to_dict(self) -> dict:
         return {
             "root": str(self.root),

@@ -143,6 +143,7 @@ class SweepResult:
     killed_trials: tuple[int, ...] = ()  # RUNNING trials of a killed process, marked FAIL
     sessions: int = 1  # 1 + number of resumes
     search: dict = field(default_factory=dict)  # the backend: sampler, pruner, storage
+    rerank: dict | None = None  # RerankResult.to_dict(): its ``chosen`` trial is the best
 
     @property
     def finished_trials(self) -> list[TrialRecord]:
@@ -154,6 +155,12 @@ class SweepResult:
 
     @property
     def best(self) -> TrialRecord | None:
+        """The trial the final model trains: the re-ranking's choice when there was
+        one, else the search's best (:func:`best_of`)."""
+        if self.rerank:
+            for t in self.trials:
+                if t.number == self.rerank.get("chosen"):
+                    return t
         return best_of(self.trials)
 
     def to_dict(self) -> dict:
@@ -170,7 +177,7 @@ class SweepResult:
                 "advice": self.advice, "data": self.data, "final": self.final,
                 "importances": self.importances, "timings": self.timings,
                 "warnings": list(self.warnings), "killed_trials": list(self.killed_trials),
-                "sessions": self.sessions, "search": self.search}
+                "sessions": self.sessions, "search": self.search, "rerank": self.rerank}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SweepResult":
@@ -182,4 +189,5 @@ class SweepResult:
                    importances=d.get("importances"), timings=d.get("timings", {}),
                    warnings=tuple(d.get("warnings", ())),
                    killed_trials=tuple(d.get("killed_trials", ())),
-                   sessions=d.get("sessions", 1), search=d.get("search", {}))
+                   sessions=d.get("sessions", 1), search=d.get("search", {}),
+                   rerank=d.get("rerank"))

@@ -114,6 +114,19 @@ class TrialRunner:
         self._small: dict[str, np.ndarray] | None = None
         self._expected: list[str] = []
 
+    def for_fold(self, k: int, i: int, seed: int) -> "TrialRunner":
+        """A runner of the same backbone on :meth:`PreparedData.cv_fold` ``(k, i, seed)``,
+        sharing this one's backbone analysis and cache folder."""
+        r = TrialRunner(self.data.cv_fold(k, i, seed), backbone=self.backbone,
+                        weights=self.weights, seed=self.seed, cache_dir=self.cache_dir,
+                        views=self.views, cache_budget_mb=self.cache_budget_mb)
+        if self._boundaries is not None:
+            r._boundaries, r._shapes = list(self._boundaries), dict(self._shapes)
+        return r
+
+    def close(self) -> None:
+        """Nothing to release in process (the worker runner's interface)."""
+
     # ----------------------------------------------------------------- basics
     @property
     def spec(self) -> BackboneSpec:
@@ -213,7 +226,8 @@ class TrialRunner:
             return TrialOutcome(val_accuracy=best.accuracy, val_loss=best.loss,
                                 epochs_run=len(trained.history),
                                 seconds=round(time.perf_counter() - t0, 3),
-                                history=tuple(trained.history), notes=tuple(trained.notes))
+                                history=tuple(trained.history), notes=tuple(trained.notes),
+                                n_val=len(self.data.y_val))
         finally:
             del trained
             self._release(collect=params.freeze_block != self.n_blocks)

@@ -33,7 +33,7 @@ RESULTS_FILE = "results.json"
 ADVICE_FILE = "advice.json"
 # Keys that may differ on --resume: they say when to stop and what to export,
 # not what is searched.
-RESUMABLE_KEYS = ("trials", "export", "refit")
+RESUMABLE_KEYS = ("trials", "export", "refit", "rerank")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class SweepConfig:
     space: dict
     export: tuple[str, ...] = ("keras",)
     refit: bool = True  # final model on train + val (else: train, early stopping on val)
+    rerank: int | None = None  # top trials re-scored by cross-validation (0: off; None: auto)
     advice_source: str = ""
     version: int = 1
     extra: dict = field(default_factory=dict)
@@ -206,4 +207,6 @@ def reproduce_command(config: SweepConfig, run_dir: Path) -> str:
     parts += ["--export", ",".join(config.export)]
     if not config.refit:
         parts.append("--no-refit")
+    if config.rerank is not None:
+        parts += ["--rerank", str(config.rerank)]
     return " ".join(shlex.quote(p) for p in parts)

@@ -69,6 +69,9 @@ class SweepProgress:
             self.console.print(f"trial #{r.number:<3d} {r.state:<8s} val_acc {_acc(r.val_accuracy)}"
                                f"  freeze {r.params['freeze_block']:>3}  {fmt_seconds(r.seconds)}"
                                f"  [{ev.n_finished}/{ev.n_requested}, {best}]")
+        elif ev.kind == "rerank_run":
+            self._progress.update(self._task, description=f"cross-validating trial #{ev.trial}",
+                                  info=ev.message)
         elif ev.kind == "final_start":
             self._progress.update(self._task, description=f"final fit of trial #{ev.trial}",
                                   info="")
@@ -96,8 +99,13 @@ def trial_table(result: SweepResult) -> Table:
     return t
 
 
-def _best_lines(best: TrialRecord | None, final: dict | None) -> list[str]:
+def _best_lines(best: TrialRecord | None, final: dict | None, rerank: dict | None = None
+                ) -> list[str]:
     lines: list[str] = []
+    if rerank:
+        scores = ", ".join(f"#{c['number']} {c['cv_accuracy']:.4f}" for c in rerank["candidates"])
+        lines.append(f"Cross-validation ({rerank['folds']}-fold, train + val) of the top "
+                     f"{len(rerank['candidates'])} trials: {scores}; chosen #{rerank['chosen']}")
     if best is not None:
         lines.append(f"Best trial #{best.number}: val accuracy {best.val_accuracy:.4f}, "
                      f"params {best.sampled}")
@@ -113,7 +121,7 @@ def _best_lines(best: TrialRecord | None, final: dict | None) -> list[str]:
 def render_result(result: SweepResult, console: Console) -> None:
     """Print the trial table, the best trial, the final metrics and warnings."""
     console.print(trial_table(result))
-    for line in _best_lines(result.best, result.final):
+    for line in _best_lines(result.best, result.final, result.rerank):
         console.print(line)
     if result.importances:
         imp = ", ".join(f"{k} {v:.2f}" for k, v in result.importances.items())

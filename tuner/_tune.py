@@ -21,6 +21,7 @@ from typing import Any
 from advisor.errors import ConfigError, InputError, InternalError
 from advisor.recommend._types import Advice
 from tuner._importance import param_importances
+from tuner._rerank import CV_FOLDS, RerankResult, auto_rerank, candidates, rerank as cv_rerank
 from tuner._results import SweepResult, TrialRecord, best_of, refit_epochs
 from tuner._space import DEFAULT_EPOCHS, DEFAULT_PATIENCE, SearchSpace
 from tuner._study import (
@@ -52,8 +53,9 @@ MAX_WORKER_DEATHS = 3  # consecutive trials whose worker died: then the sweep st
 @dataclass(frozen=True)
 class SweepEvent:
     """What ``progress`` receives. ``kind``: ``start`` (``message`` is the run
-    directory), ``trial_start``, ``epoch``, ``trial_end``, ``final_start`` or
-    ``final_end``."""
+    directory), ``trial_start``, ``epoch``, ``trial_end``, ``rerank_run`` (one
+    cross-validation training: ``trial``, and ``message`` "fold f/k, candidate
+    j/n"), ``final_start`` or ``final_end``."""
 
     kind: str
     n_finished: int
@@ -128,6 +130,7 @@ class _Sweep:
         self.t0 = t0
         self.session_seconds: list[float] = []
         self.search: dict = {}
+        self.rerank: dict | None = None
         self.worker_deaths = 0  # consecutive
 
     def _emit(self, kind: str, trials: list[TrialRecord], **kw: Any) -> None:
@@ -162,7 +165,7 @@ class _Sweep:
             n_requested=self.config.trials, advice=self.config.advice,
             data=self.data.to_dict(), final=final, importances=importances,
             timings=timings, warnings=tuple(self.warnings), killed_trials=tuple(self.killed),
-            sessions=int(prev.get("sessions", 0)) + 1, search=self.search)
+            sessions=int(prev.get("sessions", 0)) + 1, search=self.search, rerank=self.rerank)
 
     def run_trial(self, backend: Any) -> TrialRecord:
         proposal = backend.ask()
@@ -260,6 +263,7 @@ class _Sweep:
                                 expected="at least one COMPLETE trial",
                                 received=f"states {[r.state for r in trials]}",
                                 fix="run more trials (--trials) or resume the sweep")
+        best = self._rerank(trials, best, importances)
         prev_final = (self.prev or {}).get("final")
         prev_best = ((self.prev or {}).get("best") or {}).get("number")
         if prev_final is not None and prev_best == best.number:
@@ -279,6 +283,40 @@ class _Sweep:
         self._emit("final_end", trials, trial=best.number)
         return result
 
+    def _rerank(self, trials: list[TrialRecord], best: TrialRecord, importances: dict | None
+                ) -> TrialRecord:
+        """The trial to train as the final model: ``best``, or the cross-validation
+        choice among the top trials when re-ranking is on (:mod:`tuner._rerank`)."""
+        top = int(self.config.rerank or 0)
+        cands = candidates(trials, top) if top > 1 else []
+        if len(cands) < 2:
+            if top > 1:
+                self.warnings.append("re-ranking skipped: fewer than two distinct COMPLETE trials")
+            return best
+        prev = (self.prev or {}).get("rerank")
+        if prev and [c["number"] for c in prev["candidates"]] == [c.number for c in cands]:
+            rr = RerankResult.from_dict(prev)
+            self.warnings.append("cross-validation re-ranking of the previous session reused "
+                                 "(same candidates)")
+        else:
+            n = len(cands)
+
+            def on_run(fold: int, j: int, c: TrialRecord) -> None:
+                self._emit("rerank_run", trials, trial=c.number,
+                           message=f"fold {fold + 1}/{CV_FOLDS}, candidate {j + 1}/{n}")
+
+            rr = cv_rerank(self.runner, cands, folds=CV_FOLDS, seed=self.config.seed,
+                           on_run=on_run)
+            self.timings["rerank_s"] = rr.seconds
+        self.rerank = rr.to_dict()
+        chosen = next(t for t in trials if t.number == rr.chosen)
+        if chosen.number != best.number:
+            self.warnings.append(
+                f"cross-validation chose trial {chosen.number} over the search's best "
+                f"{best.number} ({CV_FOLDS}-fold on train + val, top {len(cands)} trials)")
+        write_results(self.run_dir, self.result(trials, "searched", importances=importances))
+        return chosen
+
     def _finish(self, trials: list[TrialRecord], final: dict, importances: dict | None
                 ) -> SweepResult:
         result = self.result(trials, "done", final=final, importances=importances)
@@ -294,7 +332,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
          storage: str | None = None, max_images: int | None = None, epochs: int | None = None,
          patience: int | None = None, export: tuple[str, ...] | list[str] | None = None,
          space: SearchSpace | None = None, cache_dir: str | Path | None = None,
-         refit: bool | None = None, isolate: bool = True,
+         refit: bool | None = None, rerank: int | None = None, isolate: bool = True,
          progress: Callable[[SweepEvent], None] | None = None) -> SweepResult:
     """Search, retrain the best configuration and export it.
 
@@ -311,7 +349,11 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
 
     ``refit`` (default ``True``) trains the final model on train + val for the best
     trial's epochs up to its best one; ``False`` repeats the trial protocol (train
-    only, early stopping on val). ``isolate`` (default) trains in a worker process that is replaced when its
+    only, early stopping on val). ``rerank=N`` re-scores the search's top ``N``
+    trials by 5-fold cross-validation on train + val and trains the winner
+    (:mod:`tuner._rerank`); ``0`` turns it off; the default re-ranks the top 5 when the
+    search's validation split has fewer than 100 images.
+    ``isolate`` (default) trains in a worker process that is replaced when its
     memory grows (:mod:`tuner._worker`), so a long sweep's memory stays flat;
     ``isolate=False`` trains in this process (debugging, short sweeps).
     """
@@ -335,6 +377,10 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     if trials is not None and trials < 1:
         raise ConfigError("The number of trials must be positive", expected="--trials >= 1",
                           received=str(trials), fix="pass --trials 30, for example")
+    if rerank is not None and rerank < 0:
+        raise ConfigError("The number of trials to re-rank must not be negative",
+                          expected="0 (off) or the number of top trials to re-score",
+                          received=str(rerank), fix="pass --rerank 5, or --rerank 0 to turn it off")
     if export is not None:
         from tuner._final import EXPORT_FORMATS
 
@@ -362,7 +408,8 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
                             f"{stored.dataset}); same files by fingerprint")
         config = replace(stored, trials=trials or stored.trials,
                          export=tuple(export) if export else stored.export,
-                         refit=stored.refit if refit is None else bool(refit))
+                         refit=stored.refit if refit is None else bool(refit),
+                         rerank=stored.rerank if rerank is None else int(rerank))
         if config.trials != stored.trials:
             warnings.append(f"trials changed on resume: {stored.trials} -> {config.trials}")
         advice_obj = Advice.from_dict(config.advice) if config.advice else None
@@ -398,7 +445,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             patience=int(patience or DEFAULT_PATIENCE), scenario=scenario,
             advice=advice_obj.to_dict() if advice_obj else None, space={},
             export=tuple(export or ("keras",)), refit=True if refit is None else bool(refit),
-            advice_source=advice_source)
+            rerank=None if rerank is None else int(rerank), advice_source=advice_source)
         run_dir = new_run_dir(path, out)
 
     from tuner._data import prepare_data
@@ -409,6 +456,8 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     data = prepare_data(path, input_size=config.input_size, test_split=config.test_split,
                         seed=config.seed, max_images=config.max_images, cache_dir=cache)
     timings["prepare_s"] = round(time.perf_counter() - t, 3)
+    if config.rerank is None:
+        config = replace(config, rerank=auto_rerank(len(data.y_val)))
     t = time.perf_counter()
     runner_args = dict(backbone=config.backbone, weights=config.weights, seed=config.seed,
                        cache_dir=cache)

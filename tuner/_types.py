@@ -77,8 +77,9 @@ class TrialOutcome:
     seconds: float
     history: tuple[EpochRecord, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    n_val: int = 0  # validation images behind val_accuracy
 
     def to_dict(self) -> dict:
         return {"val_accuracy": self.val_accuracy, "val_loss": self.val_loss,
-                "epochs_run": self.epochs_run, "seconds": self.seconds,
+                "epochs_run": self.epochs_run, "seconds": self.seconds, "n_val": self.n_val,
                 "history": [h.to_dict() for h in self.history], "notes": list(self.notes)}

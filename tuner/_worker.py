@@ -96,7 +96,11 @@ def _child_main(conn: Any, data_args: dict, runner_args: dict, expect: tuple[int
         from tuner._data import prepare_data
         from tuner._runner import TrialRunner
 
-        data = prepare_data(**data_args)
+        args = dict(data_args)
+        fold = args.pop("cv_fold", None)
+        data = prepare_data(**args)
+        if fold is not None:
+            data = data.cv_fold(*fold)
         runner = TrialRunner(data, **runner_args)
         if known is not None:  # the first worker's backbone analysis: no model to build
             runner._boundaries, runner._shapes = list(known[0]), dict(known[1])
@@ -167,7 +171,8 @@ class WorkerRunner:
     """A :class:`~tuner._runner.TrialRunner` in a child process.
 
     ``data_args``: keyword arguments of :func:`~tuner._data.prepare_data` (with a
-    ``cache_dir``, so the child loads the decoded arrays instead of decoding);
+    ``cache_dir``, so the child loads the decoded arrays instead of decoding), and
+    optionally ``cv_fold=(k, i, seed)`` (:meth:`~tuner._data.PreparedData.cv_fold`);
     ``runner_args``: keyword arguments of ``TrialRunner`` after the data.
     ``restarts`` counts replaced children; ``startup_s`` the seconds spent starting them.
     """
@@ -210,6 +215,14 @@ class WorkerRunner:
                   refit_epochs: dict[str, int] | None = None, search_val: float | None = None):
         return self._call(("final", params, str(out_dir), list(export), refit_epochs,
                            search_val), None)
+
+    def for_fold(self, k: int, i: int, seed: int) -> "WorkerRunner":
+        """A worker runner on :meth:`~tuner._data.PreparedData.cv_fold` ``(k, i, seed)``
+        (its own child process, started on first use)."""
+        r = WorkerRunner(dict(self.data_args, cv_fold=(k, i, seed)), self.runner_args,
+                         recycle_growth=self.recycle_growth)
+        r._known = self._known
+        return r
 
     def close(self) -> None:
         self._stop()

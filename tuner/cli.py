@@ -113,6 +113,10 @@ def tltune(
         "--refit/--no-refit",
         help="Train the final model on train + val for the best trial's epochs (default), or "
              "on train alone with early stopping on val.", show_default=False)] = None,
+    rerank: Annotated[Optional[int], typer.Option(
+        help="Re-score the search's top N trials by 5-fold cross-validation on train + val "
+             "and train the winner; 0 turns it off [default: 5 when the search validates on "
+             "fewer than 100 images, else 0].", metavar="N", show_default=False, min=0)] = None,
     isolate: Annotated[bool, typer.Option(
         "--isolate/--no-isolate",
         help="Train in a worker process that is replaced when its memory grows, so memory "
@@ -134,7 +138,7 @@ def tltune(
                           backbone=backbone, weights=weights, input_size=image_size,
                           test_split=test_split, seed=seed, out=out, resume=resume,
                           storage=storage, max_images=max_images, epochs=epochs,
-                          patience=patience, export=exports, refit=refit,
+                          patience=patience, export=exports, refit=refit, rerank=rerank,
                           isolate=isolate, progress=show)
     except TLError as e:
         raise _fail(err, e) from None

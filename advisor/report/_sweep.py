@@ -162,6 +162,23 @@ def _search(d: dict) -> Section:
                      + "l", highlight=hl,
                      caption="Searched values per trial; \u2014: not sampled in that trial "
                              "(the parameter does not apply).")]
+    rr = d.get("rerank")
+    if rr and rr.get("candidates"):
+        rows = tuple((f"#{c['number']}", num(c["search_val_accuracy"]), num(c["cv_accuracy"]),
+                      f"{sum(c['fold_correct'])} / {sum(c['fold_sizes'])}", num(c["cv_loss"]),
+                      " ".join(f"{a}/{n}" for a, n in zip(c["fold_correct"], c["fold_sizes"])))
+                     for c in rr["candidates"])
+        hl = tuple(i for i, c in enumerate(rr["candidates"]) if c["number"] == rr["chosen"])
+        blocks += [Heading("Cross-validation of the top trials"),
+                   Text(f"The search's validation split was small, so its top "
+                        f"{len(rr['candidates'])} trials were trained again on each fold of a "
+                        f"{rr['folds']}-fold split of train + val; the final model uses the "
+                        f"chosen one (#{rr['chosen']}; the search's best was "
+                        f"#{rr['search_best']}). Rule: {rr.get('rule', '')}."),
+                   Table(("Trial", "Search val. acc.", "CV acc.", "Right / held out",
+                          "CV loss", "Per fold"), rows, "lrrrrl", highlight=hl,
+                         caption=f"{num(float(rr.get('seconds', 0.0)), 0)} s; the test split "
+                                 "is not used.")]
     return Section("search", "Search", tuple(blocks))
 
 

@@ -161,6 +161,7 @@ def test_resume_of_a_finished_sweep_runs_nothing(done_sweep, tmp_path):
     r = tune(resume=run)
     assert [t.to_dict() for t in r.trials] == before["trials"]
     assert r.final == before["final"] and r.sessions == 2
+    assert r.rerank == before["rerank"]  # same candidates: the previous re-ranking is reused
     assert any("reused" in w for w in r.warnings)
 
 

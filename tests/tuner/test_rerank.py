@@ -1,0 +1,101 @@
+"""Cross-validation re-ranking of the top trials: the folds, the candidates, the
+choice rule, real training on every fold, and the sweep that uses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from advisor.errors import ConfigError
+from tests.tuner.conftest import trial_params
+from tuner._data import prepare_data
+from tuner._rerank import CandidateScore, auto_rerank, candidates, choose, rerank
+from tuner._results import TrialRecord
+from tuner._runner import TrialRunner
+
+
+@pytest.fixture(scope="module")
+def data(tiny_images: Path):
+    return prepare_data(tiny_images, input_size=32, seed=0)
+
+
+def test_cv_folds_are_stratified_disjoint_and_seeded(data) -> None:
+    pool = sorted(data.files_train + data.files_val)
+    folds = [data.cv_fold(4, i, seed=0) for i in range(4)]
+    held = [f for d in folds for f in d.files_val]
+    assert sorted(held) == pool  # every image held out exactly once
+    for d in folds:
+        assert sorted(d.files_train + d.files_val) == pool
+        assert not set(d.files_train) & set(d.files_val)
+        counts = list(d.counts("val").values())
+        assert max(counts) - min(counts) <= 1  # stratified
+        assert d.files_test == data.files_test and np.array_equal(d.x_test, data.x_test)
+        assert "fold" in d.split_source["val"]
+    assert len({d.fingerprint for d in folds} | {data.fingerprint}) == 5
+    assert data.cv_fold(4, 1, seed=0).files_val == folds[1].files_val
+    assert data.cv_fold(4, 1, seed=1).files_val != folds[1].files_val
+    with pytest.raises(ConfigError, match="folds"):
+        data.cv_fold(50, 0, seed=0)  # more folds than images in a class
+
+
+def _rec(n: int, acc: float | None, loss: float | None, state: str = "COMPLETE", **p) -> TrialRecord:
+    return TrialRecord(number=n, state=state, params=trial_params(18, **p).to_dict(),
+                       val_accuracy=acc, val_loss=loss)
+
+
+def test_candidates_follow_the_search_order_one_per_configuration() -> None:
+    trials = [_rec(0, 0.9, 0.3), _rec(1, 1.0, 0.2, head_lr=0.1), _rec(2, 1.0, 0.1, head_lr=0.2),
+              _rec(3, 1.0, 0.1, head_lr=0.2),  # same configuration as #2
+              _rec(4, 1.0, None, state="PRUNED"), _rec(5, 0.95, 0.5, head_lr=0.3)]
+    assert [t.number for t in candidates(trials, 3)] == [2, 1, 5]
+    assert [t.number for t in candidates(trials, 10)] == [2, 1, 5, 0]
+
+
+def test_choice_most_right_then_lower_loss_then_search_order() -> None:
+    def s(n, correct, losses):
+        return CandidateScore(n, 1.0, tuple(correct), (10,) * len(correct), tuple(losses))
+
+    assert choose([s(0, [9, 9], [0.1, 0.1]), s(1, [10, 9], [0.9, 0.9])]) == 1
+    assert choose([s(0, [9, 9], [0.3, 0.3]), s(1, [10, 8], [0.2, 0.2])]) == 1
+    assert choose([s(3, [9, 9], [0.2, 0.2]), s(1, [10, 8], [0.2, 0.2])]) == 3
+    assert auto_rerank(49) == 5 and auto_rerank(100) == 0
+
+
+@pytest.mark.slow
+def test_rerank_trains_every_candidate_on_every_fold(data) -> None:
+    runner = TrialRunner(data, weights="none", seed=0)
+    cands = [_rec(0, 1.0, 0.5, head_lr=1e-2), _rec(1, 1.0, 0.6, head_lr=1e-4, epochs=1)]
+    seen: list[tuple[int, int]] = []
+    rr = rerank(runner, cands, folds=3, seed=0, on_run=lambda f, j, c: seen.append((f, c.number)))
+    assert seen == [(f, n) for f in range(3) for n in (0, 1)]
+    pool = len(data.y_train) + len(data.y_val)
+    for c in rr.candidates:
+        assert sum(c.fold_sizes) == pool and len(c.fold_correct) == 3
+        assert all(0 <= k <= n for k, n in zip(c.fold_correct, c.fold_sizes))
+    assert rr.chosen == choose(rr.candidates) and rr.search_best == 0
+    d = json.loads(json.dumps(rr.to_dict()))
+    assert d["chosen"] == rr.chosen and len(d["candidates"]) == 2 and "rule" in d
+
+
+@pytest.mark.slow
+def test_a_sweep_on_a_small_validation_set_trains_the_cross_validated_choice(
+        tiny_images: Path, tmp_path: Path) -> None:
+    from tuner import tune
+
+    kw = dict(trials=3, scenario="feature_extractor", weights="none", input_size=32, epochs=2,
+              isolate=False)
+    r = tune(tiny_images, out=tmp_path / "a", **kw)  # 6 validation images: on by default
+    assert r.config["rerank"] == 5 and r.rerank is not None
+    numbers = [c["number"] for c in r.rerank["candidates"]]
+    assert numbers == [t.number for t in candidates(r.trials, 5)] and len(numbers) >= 2
+    assert r.best.number == r.rerank["chosen"]
+    assert r.final["params"] == r.best.params
+    stored = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert stored["rerank"]["chosen"] == stored["best"]["number"] == r.best.number
+    off = tune(tiny_images, out=tmp_path / "b", rerank=0, **kw)
+    assert off.rerank is None and off.config["rerank"] == 0
+    with pytest.raises(ConfigError, match="re-rank"):
+        tune(tiny_images, out=tmp_path / "c", rerank=-1, **kw)

@@ -1,0 +1,149 @@
+"""Choose among the best trials by cross-validation when the search's validation
+split is too small to tell them apart.
+
+On a small dataset the search scores every trial on a few dozen validation images,
+so many configurations tie at or near 100 % and the winner is largely chance. The
+re-ranking takes the ``top`` COMPLETE trials (by the search's own order), trains
+each on every fold of a stratified ``k``-fold split of train + val, with the same
+protocol as the search (early stopping on the held-out fold), and keeps the one with
+the most held-out images right over all folds; ties go to the lower mean validation
+loss, then to the search's order. The test split is never touched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tuner._results import TrialRecord
+
+__all__ = ["CV_FOLDS", "RERANK_MAX_VAL", "RERANK_TOP", "CandidateScore", "RerankResult",
+           "auto_rerank", "candidates", "choose", "rerank"]
+
+CV_FOLDS = 5
+RERANK_TOP = 5  # candidates re-scored when re-ranking is on
+RERANK_MAX_VAL = 100  # automatic: re-rank when the search validation split is smaller
+
+
+def auto_rerank(n_val: int) -> int:
+    """Candidates to re-rank by default: :data:`RERANK_TOP` when the search scores on
+    fewer than :data:`RERANK_MAX_VAL` validation images, else 0 (off)."""
+    return RERANK_TOP if n_val < RERANK_MAX_VAL else 0
+
+
+@dataclass(frozen=True)
+class CandidateScore:
+    """One candidate trial's held-out results, fold by fold."""
+
+    number: int
+    search_val_accuracy: float
+    fold_correct: tuple[int, ...]
+    fold_sizes: tuple[int, ...]
+    fold_losses: tuple[float, ...]
+
+    @property
+    def accuracy(self) -> float:
+        """Held-out images right over all folds, divided by all held-out images."""
+        return sum(self.fold_correct) / max(sum(self.fold_sizes), 1)
+
+    @property
+    def loss(self) -> float:
+        return sum(self.fold_losses) / max(len(self.fold_losses), 1)
+
+    def to_dict(self) -> dict:
+        return {"number": self.number, "search_val_accuracy": self.search_val_accuracy,
+                "cv_accuracy": self.accuracy, "cv_loss": self.loss,
+                "fold_correct": list(self.fold_correct), "fold_sizes": list(self.fold_sizes),
+                "fold_losses": list(self.fold_losses)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CandidateScore":
+        return cls(number=d["number"], search_val_accuracy=d["search_val_accuracy"],
+                   fold_correct=tuple(d["fold_correct"]), fold_sizes=tuple(d["fold_sizes"]),
+                   fold_losses=tuple(d["fold_losses"]))
+
+
+@dataclass(frozen=True)
+class RerankResult:
+    """Outcome of :func:`rerank`: every candidate's scores and the chosen trial."""
+
+    folds: int
+    seed: int
+    candidates: tuple[CandidateScore, ...]
+    chosen: int  # trial number
+    search_best: int  # the search's own best trial number
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {"folds": self.folds, "seed": self.seed, "chosen": self.chosen,
+                "search_best": self.search_best, "seconds": self.seconds,
+                "candidates": [c.to_dict() for c in self.candidates],
+                "rule": f"{self.folds}-fold cross-validation on train + val of the search's top "
+                        f"{len(self.candidates)} trials: most held-out images right, then lower "
+                        "mean validation loss, then the search's order"}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RerankResult":
+        return cls(folds=d["folds"], seed=d["seed"], chosen=d["chosen"],
+                   search_best=d["search_best"], seconds=d["seconds"],
+                   candidates=tuple(CandidateScore.from_dict(c) for c in d["candidates"]))
+
+
+def candidates(trials: list[TrialRecord] | tuple[TrialRecord, ...], top: int) -> list[TrialRecord]:
+    """The ``top`` COMPLETE trials in the search's order (accuracy, then lower loss,
+    then lower number), one per distinct configuration."""
+    done = [t for t in trials if t.state == "COMPLETE" and t.val_accuracy is not None]
+    done.sort(key=lambda t: (-t.val_accuracy,
+                             t.val_loss if t.val_loss is not None else float("inf"), t.number))
+    out: list[TrialRecord] = []
+    seen: set[str] = set()
+    for t in done:
+        key = repr(sorted(t.params.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+        if len(out) == top:
+            break
+    return out
+
+
+def rerank(runner: Any, cands: list[TrialRecord], *, folds: int = CV_FOLDS, seed: int = 0,
+           on_run: Callable[[int, int, TrialRecord], None] | None = None) -> RerankResult:
+    """Score ``cands`` by ``folds``-fold cross-validation with ``runner.for_fold``
+    (a :class:`~tuner._runner.TrialRunner` or :class:`~tuner._worker.WorkerRunner`)
+    and choose one (see the module docstring). ``on_run(fold, index, candidate)`` is
+    called before each training."""
+    t0 = time.perf_counter()
+    correct: dict[int, list[int]] = {c.number: [] for c in cands}
+    sizes: dict[int, list[int]] = {c.number: [] for c in cands}
+    losses: dict[int, list[float]] = {c.number: [] for c in cands}
+    for f in range(folds):
+        fold_runner = runner.for_fold(folds, f, seed)
+        try:
+            # one cache pass per augmentation level stores every candidate's boundary
+            fold_runner.expect(sorted({c.trial_params.freeze_block for c in cands}))
+            for j, c in enumerate(cands):
+                if on_run is not None:
+                    on_run(f, j, c)
+                out = fold_runner.run(c.trial_params)
+                correct[c.number].append(int(round(out.val_accuracy * out.n_val)))
+                sizes[c.number].append(out.n_val)
+                losses[c.number].append(float(out.val_loss))
+        finally:
+            fold_runner.close()
+    scores = tuple(CandidateScore(number=c.number, search_val_accuracy=float(c.val_accuracy),
+                                  fold_correct=tuple(correct[c.number]),
+                                  fold_sizes=tuple(sizes[c.number]),
+                                  fold_losses=tuple(losses[c.number])) for c in cands)
+    return RerankResult(folds=folds, seed=seed, candidates=scores, chosen=choose(scores),
+                        search_best=cands[0].number, seconds=round(time.perf_counter() - t0, 3))
+
+
+def choose(scores: tuple[CandidateScore, ...] | list[CandidateScore]) -> int:
+    """The trial number with the most held-out images right; ties go to the lower
+    mean validation loss, then to the earlier candidate (the search's order)."""
+    order = {c.number: i for i, c in enumerate(scores)}
+    return max(scores, key=lambda c: (sum(c.fold_correct), -c.loss, -order[c.number])).number
+
