@@ -82,3 +82,23 @@ def test_sweep_result_object_and_dict_render_the_same(sweep_results, tmp_path):
     assert HOSTILE in "".join(page.text) and not page.all("script")
     linked = markdown_images(a.md)
     assert linked and all((a.md.parent / n).is_file() for n in linked)
+
+
+def test_cross_validation_table_when_the_top_trials_were_reranked(sweep_results):
+    from advisor.report._doc import Heading
+
+    d = copy.deepcopy(sweep_results)
+    numbers = [t["number"] for t in d["trials"] if t.get("val_accuracy") is not None][:2]
+    d["rerank"] = {"folds": 5, "seed": 0, "chosen": numbers[1], "search_best": numbers[0],
+                   "seconds": 12.0, "rule": "most held-out images right",
+                   "candidates": [{"number": n, "search_val_accuracy": 1.0, "cv_accuracy": a,
+                                   "cv_loss": 0.2, "fold_correct": [9, 9], "fold_sizes": [10, 10],
+                                   "fold_losses": [0.2, 0.2]} for n, a in zip(numbers, (0.9, 0.95))]}
+    blocks = _blocks(sweep_document(d), "search")
+    i = next(i for i, b in enumerate(blocks) if isinstance(b, Heading)
+             and "Cross-validation" in b.text)
+    table = next(b for b in blocks[i:] if isinstance(b, Table))
+    assert [r[0] for r in table.rows] == [f"#{n}" for n in numbers]
+    assert [table.rows[j][0] for j in table.highlight] == [f"#{numbers[1]}"]
+    assert not any(isinstance(b, Heading) and "Cross-validation" in b.text
+                   for b in _blocks(sweep_document(sweep_results), "search"))
