@@ -20,7 +20,7 @@ from typing import Any
 from tuner._results import TrialRecord
 
 __all__ = ["CV_FOLDS", "RERANK_MAX_VAL", "RERANK_TOP", "CandidateScore", "RerankResult",
-           "auto_rerank", "candidates", "choose", "rerank"]
+           "auto_rerank", "candidates", "choose", "fold_problem", "rerank"]
 
 CV_FOLDS = 5
 RERANK_TOP = 5  # candidates re-scored when re-ranking is on
@@ -89,6 +89,20 @@ class RerankResult:
         return cls(folds=d["folds"], seed=d["seed"], chosen=d["chosen"],
                    search_best=d["search_best"], seconds=d["seconds"],
                    candidates=tuple(CandidateScore.from_dict(c) for c in d["candidates"]))
+
+
+def fold_problem(labels: Any, classes: tuple[str, ...] | list[str], folds: int = CV_FOLDS
+                 ) -> str | None:
+    """Why train + val (``labels``) cannot be cut into ``folds`` stratified folds, or
+    ``None`` when it can (every class needs at least ``folds`` images)."""
+    import numpy as np
+
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
+    small = [f"{classes[i]} ({int(n)})" for i, n in enumerate(counts) if n < folds]
+    if small:
+        return (f"class(es) {', '.join(small)} have fewer train + val images than the "
+                f"{folds} cross-validation folds")
+    return None
 
 
 def candidates(trials: list[TrialRecord] | tuple[TrialRecord, ...], top: int) -> list[TrialRecord]:

@@ -21,7 +21,8 @@ from typing import Any
 from advisor.errors import ConfigError, InputError, InternalError
 from advisor.recommend._types import Advice
 from tuner._importance import param_importances
-from tuner._rerank import CV_FOLDS, RerankResult, auto_rerank, candidates, rerank as cv_rerank
+from tuner._rerank import (CV_FOLDS, RerankResult, auto_rerank, candidates, fold_problem,
+                           rerank as cv_rerank)
 from tuner._results import SweepResult, TrialRecord, best_of, refit_epochs
 from tuner._space import DEFAULT_EPOCHS, DEFAULT_PATIENCE, SearchSpace
 from tuner._study import (
@@ -292,6 +293,11 @@ class _Sweep:
         if len(cands) < 2:
             if top > 1:
                 self.warnings.append("re-ranking skipped: fewer than two distinct COMPLETE trials")
+            return best
+        problem = fold_problem(list(self.data.y_train) + list(self.data.y_val),
+                               self.data.classes)
+        if problem:
+            self.warnings.append(f"re-ranking skipped: {problem}; the search's best is kept")
             return best
         prev = (self.prev or {}).get("rerank")
         if prev and [c["number"] for c in prev["candidates"]] == [c.number for c in cands]:

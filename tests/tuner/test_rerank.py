@@ -12,7 +12,7 @@ import pytest
 from advisor.errors import ConfigError
 from tests.tuner.conftest import trial_params
 from tuner._data import prepare_data
-from tuner._rerank import CandidateScore, auto_rerank, candidates, choose, rerank
+from tuner._rerank import CandidateScore, auto_rerank, candidates, choose, fold_problem, rerank
 from tuner._results import TrialRecord
 from tuner._runner import TrialRunner
 
@@ -62,6 +62,12 @@ def test_choice_most_right_then_lower_loss_then_search_order() -> None:
     assert choose([s(0, [9, 9], [0.3, 0.3]), s(1, [10, 8], [0.2, 0.2])]) == 1
     assert choose([s(3, [9, 9], [0.2, 0.2]), s(1, [10, 8], [0.2, 0.2])]) == 3
     assert auto_rerank(49) == 5 and auto_rerank(100) == 0
+
+
+def test_fold_problem_names_the_classes_too_small_for_the_folds() -> None:
+    assert fold_problem([0] * 5 + [1] * 9, ("ants", "bees")) is None
+    msg = fold_problem([0] * 4 + [1] * 9 + [2] * 2, ("ants", "bees", "wasps"))
+    assert "ants (4)" in msg and "wasps (2)" in msg and "bees" not in msg
 
 
 @pytest.mark.slow
