@@ -29,8 +29,9 @@ __all__ = ["EXPORT_FORMATS", "TRAIN_PROTOCOL", "REFIT_PROTOCOL", "ClassMetrics",
 
 EXPORT_FORMATS = ("keras", "savedmodel", "tflite")
 TRAIN_PROTOCOL = "train split, early stopping on val (best epoch restored); test used once"
-REFIT_PROTOCOL = ("train + val splits, the best trial's epochs up to its best epoch (last "
-                  "state kept); test used once")
+REFIT_PROTOCOL = ("train + val splits, the search's epochs up to the best epoch (the best "
+                  "trial's, or the median over the cross-validation folds when the top trials "
+                  "were re-ranked; last state kept); test used once")
 
 
 @dataclass(frozen=True)

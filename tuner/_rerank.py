@@ -8,6 +8,10 @@ each on every fold of a stratified ``k``-fold split of train + val, with the sam
 protocol as the search (early stopping on the held-out fold), and keeps the one with
 the most held-out images right over all folds; ties go to the lower mean validation
 loss, then to the search's order. The test split is never touched.
+
+The folds also give the final refit its epoch count: per phase, the median of the
+folds' best epochs (:meth:`CandidateScore.refit_epochs`), steadier than the one
+search run's best epoch on a few dozen validation images.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tuner._results import TrialRecord
+from tuner._results import TrialRecord, refit_epochs
 
 __all__ = ["CV_FOLDS", "RERANK_MAX_VAL", "RERANK_TOP", "CandidateScore", "RerankResult",
            "auto_rerank", "candidates", "choose", "fold_problem", "rerank"]
@@ -42,6 +46,7 @@ class CandidateScore:
     fold_correct: tuple[int, ...]
     fold_sizes: tuple[int, ...]
     fold_losses: tuple[float, ...]
+    fold_epochs: tuple[dict, ...] = ()  # refit_epochs() of each fold's run
 
     @property
     def accuracy(self) -> float:
@@ -56,13 +61,32 @@ class CandidateScore:
         return {"number": self.number, "search_val_accuracy": self.search_val_accuracy,
                 "cv_accuracy": self.accuracy, "cv_loss": self.loss,
                 "fold_correct": list(self.fold_correct), "fold_sizes": list(self.fold_sizes),
-                "fold_losses": list(self.fold_losses)}
+                "fold_losses": list(self.fold_losses),
+                "fold_epochs": [dict(e) for e in self.fold_epochs],
+                "refit_epochs": self.refit_epochs()}
+
+    def refit_epochs(self) -> dict[str, int] | None:
+        """Epochs per phase for the final refit: per phase, the median (lower) of the
+        folds' best epochs (a fold whose best epoch was in the head phase counts 0
+        fine-tuning epochs). ``None`` when a fold has no per-epoch phases."""
+        import statistics
+
+        if not self.fold_epochs or any(not e for e in self.fold_epochs):
+            return None
+        out: dict[str, int] = {}
+        for phase in ("scratch", "head", "finetune"):
+            if any(phase in e for e in self.fold_epochs):
+                n = statistics.median_low([e.get(phase, 0) for e in self.fold_epochs])
+                if n > 0:
+                    out[phase] = int(n)
+        return out or None
 
     @classmethod
     def from_dict(cls, d: dict) -> "CandidateScore":
         return cls(number=d["number"], search_val_accuracy=d["search_val_accuracy"],
                    fold_correct=tuple(d["fold_correct"]), fold_sizes=tuple(d["fold_sizes"]),
-                   fold_losses=tuple(d["fold_losses"]))
+                   fold_losses=tuple(d["fold_losses"]),
+                   fold_epochs=tuple(dict(e or {}) for e in d.get("fold_epochs", ())))
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,7 @@ def rerank(runner: Any, cands: list[TrialRecord], *, folds: int = CV_FOLDS, seed
     correct: dict[int, list[int]] = {c.number: [] for c in cands}
     sizes: dict[int, list[int]] = {c.number: [] for c in cands}
     losses: dict[int, list[float]] = {c.number: [] for c in cands}
+    epochs: dict[int, list[dict]] = {c.number: [] for c in cands}
     for f in range(folds):
         fold_runner = runner.for_fold(folds, f, seed)
         try:
@@ -145,12 +170,14 @@ def rerank(runner: Any, cands: list[TrialRecord], *, folds: int = CV_FOLDS, seed
                 correct[c.number].append(int(round(out.val_accuracy * out.n_val)))
                 sizes[c.number].append(out.n_val)
                 losses[c.number].append(float(out.val_loss))
+                epochs[c.number].append(refit_epochs([h.to_dict() for h in out.history]) or {})
         finally:
             fold_runner.close()
     scores = tuple(CandidateScore(number=c.number, search_val_accuracy=float(c.val_accuracy),
                                   fold_correct=tuple(correct[c.number]),
                                   fold_sizes=tuple(sizes[c.number]),
-                                  fold_losses=tuple(losses[c.number])) for c in cands)
+                                  fold_losses=tuple(losses[c.number]),
+                                  fold_epochs=tuple(epochs[c.number])) for c in cands)
     return RerankResult(folds=folds, seed=seed, candidates=scores, chosen=choose(scores),
                         search_best=cands[0].number, seconds=round(time.perf_counter() - t0, 3))
 

@@ -260,7 +260,7 @@ class TrialRunner:
                 return finish_final(runner, params, trained, Path(out_dir), export, t0)
             trained.notes.append("refit on train + val: " + ", ".join(
                 f"{v} {k} epoch(s)" for k, v in refit_epochs.items())
-                + " (the best trial's epochs up to its best one)")
+                + " (the search's epoch count up to the best epoch)")
             return finish_final(runner, params, trained, Path(out_dir), export, t0,
                                 val_accuracy=search_val, protocol=REFIT_PROTOCOL)
         finally:

@@ -274,6 +274,9 @@ class _Sweep:
         self._emit("final_start", trials, trial=best.number)
         t = time.perf_counter()
         refit = refit_epochs(best.history) if self.config.refit else None
+        if self.config.refit and self.rerank and self.rerank.get("chosen") == best.number:
+            chosen = next(c for c in self.rerank["candidates"] if c["number"] == best.number)
+            refit = chosen.get("refit_epochs") or refit  # the folds' median best epochs
         if self.config.refit and refit is None:
             self.warnings.append(f"trial {best.number} has no per-epoch phases: the final model "
                                  "is trained on train only, with early stopping on val")

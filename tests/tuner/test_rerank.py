@@ -64,6 +64,20 @@ def test_choice_most_right_then_lower_loss_then_search_order() -> None:
     assert auto_rerank(49) == 5 and auto_rerank(100) == 0
 
 
+def test_refit_epochs_are_the_folds_median_per_phase() -> None:
+    def s(epochs):
+        return CandidateScore(0, 1.0, (1,) * len(epochs), (1,) * len(epochs), (0.1,) * len(epochs),
+                              tuple(epochs))
+
+    folds = [{"head": 2}, {"head": 3, "finetune": 4}, {"head": 3, "finetune": 1},
+             {"head": 5}, {"head": 3, "finetune": 6}]
+    assert s(folds).refit_epochs() == {"head": 3, "finetune": 1}  # finetune: 0 0 1 4 6
+    assert s([{"head": 2}, {"head": 4}]).refit_epochs() == {"head": 2}  # median_low
+    assert s([{"scratch": 3}, {"scratch": 5}, {"scratch": 4}]).refit_epochs() == {"scratch": 4}
+    assert s([{"head": 2}, {}]).refit_epochs() is None
+    assert CandidateScore.from_dict(s(folds).to_dict()).fold_epochs == tuple(folds)
+
+
 def test_fold_problem_names_the_classes_too_small_for_the_folds() -> None:
     assert fold_problem([0] * 5 + [1] * 9, ("ants", "bees")) is None
     msg = fold_problem([0] * 4 + [1] * 9 + [2] * 2, ("ants", "bees", "wasps"))
@@ -82,6 +96,9 @@ def test_rerank_trains_every_candidate_on_every_fold(data) -> None:
         assert sum(c.fold_sizes) == pool and len(c.fold_correct) == 3
         assert all(0 <= k <= n for k, n in zip(c.fold_correct, c.fold_sizes))
     assert rr.chosen == choose(rr.candidates) and rr.search_best == 0
+    for c in rr.candidates:  # each fold's best epoch per phase, then their median
+        assert len(c.fold_epochs) == 3 and all(e.get("head", 0) >= 1 for e in c.fold_epochs)
+        assert c.refit_epochs()["head"] == sorted(e["head"] for e in c.fold_epochs)[1]
     d = json.loads(json.dumps(rr.to_dict()))
     assert d["chosen"] == rr.chosen and len(d["candidates"]) == 2 and "rule" in d
 
@@ -99,6 +116,9 @@ def test_a_sweep_on_a_small_validation_set_trains_the_cross_validated_choice(
     assert numbers == [t.number for t in candidates(r.trials, 5)] and len(numbers) >= 2
     assert r.best.number == r.rerank["chosen"]
     assert r.final["params"] == r.best.params
+    chosen = next(c for c in r.rerank["candidates"] if c["number"] == r.best.number)
+    refit = ", ".join(f"{v} {k} epoch(s)" for k, v in chosen["refit_epochs"].items())
+    assert any(n.startswith(f"refit on train + val: {refit} ") for n in r.final["notes"])
     stored = json.loads((tmp_path / "a" / "results.json").read_text())
     assert stored["rerank"]["chosen"] == stored["best"]["number"] == r.best.number
     off = tune(tiny_images, out=tmp_path / "b", rerank=0, **kw)
