@@ -23,18 +23,22 @@ from typing import Any
 
 from tuner._results import TrialRecord, refit_epochs
 
-__all__ = ["CV_FOLDS", "RERANK_MAX_VAL", "RERANK_TOP", "CandidateScore", "RerankResult",
-           "auto_rerank", "candidates", "choose", "fold_problem", "rerank"]
+__all__ = ["CV_FOLDS", "SMALL_VAL", "RERANK_TOP", "CandidateScore", "RerankResult",
+           "candidates", "choose", "fold_problem", "rerank", "small_validation_hint"]
 
 CV_FOLDS = 5
-RERANK_TOP = 5  # candidates re-scored when re-ranking is on
-RERANK_MAX_VAL = 100  # automatic: re-rank when the search validation split is smaller
+RERANK_TOP = 5  # the number of candidates the hint suggests
+SMALL_VAL = 100  # below this many validation images the search's ranking is mostly ties
 
 
-def auto_rerank(n_val: int) -> int:
-    """Candidates to re-rank by default: :data:`RERANK_TOP` when the search scores on
-    fewer than :data:`RERANK_MAX_VAL` validation images, else 0 (off)."""
-    return RERANK_TOP if n_val < RERANK_MAX_VAL else 0
+def small_validation_hint(n_val: int) -> str | None:
+    """A note for a sweep that validates on fewer than :data:`SMALL_VAL` images and
+    does not re-rank (re-ranking is opt-in: it costs more than the search on a CPU)."""
+    if n_val >= SMALL_VAL:
+        return None
+    return (f"the search validates on {n_val} images, so many trials may tie; "
+            f"--rerank {RERANK_TOP} compares the top {RERANK_TOP} by {CV_FOLDS}-fold "
+            "cross-validation on train + val (about 25 more trainings)")
 
 
 @dataclass(frozen=True)

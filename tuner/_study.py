@@ -60,7 +60,7 @@ class SweepConfig:
     space: dict
     export: tuple[str, ...] = ("keras",)
     refit: bool = True  # final model on train + val (else: train, early stopping on val)
-    rerank: int | None = None  # top trials re-scored by cross-validation (0: off; None: auto)
+    rerank: int | None = None  # top trials re-scored by cross-validation (0 or None: off)
     advice_source: str = ""
     version: int = 1
     extra: dict = field(default_factory=dict)
@@ -207,6 +207,6 @@ def reproduce_command(config: SweepConfig, run_dir: Path) -> str:
     parts += ["--export", ",".join(config.export)]
     if not config.refit:
         parts.append("--no-refit")
-    if config.rerank is not None:
+    if config.rerank:
         parts += ["--rerank", str(config.rerank)]
     return " ".join(shlex.quote(p) for p in parts)

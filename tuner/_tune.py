@@ -21,8 +21,8 @@ from typing import Any
 from advisor.errors import ConfigError, InputError, InternalError
 from advisor.recommend._types import Advice
 from tuner._importance import param_importances
-from tuner._rerank import (CV_FOLDS, RerankResult, auto_rerank, candidates, fold_problem,
-                           rerank as cv_rerank)
+from tuner._rerank import (CV_FOLDS, RerankResult, candidates, fold_problem,
+                           rerank as cv_rerank, small_validation_hint)
 from tuner._results import SweepResult, TrialRecord, best_of, refit_epochs
 from tuner._space import DEFAULT_EPOCHS, DEFAULT_PATIENCE, SearchSpace
 from tuner._study import (
@@ -360,8 +360,8 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     trial's epochs up to its best one; ``False`` repeats the trial protocol (train
     only, early stopping on val). ``rerank=N`` re-scores the search's top ``N``
     trials by 5-fold cross-validation on train + val and trains the winner
-    (:mod:`tuner._rerank`); ``0`` turns it off; the default re-ranks the top 5 when the
-    search's validation split has fewer than 100 images.
+    (:mod:`tuner._rerank`); the default ``0`` does not (a note suggests it when the
+    search validates on fewer than 100 images).
     ``isolate`` (default) trains in a worker process that is replaced when its
     memory grows (:mod:`tuner._worker`), so a long sweep's memory stays flat;
     ``isolate=False`` trains in this process (debugging, short sweeps).
@@ -454,7 +454,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             patience=int(patience or DEFAULT_PATIENCE), scenario=scenario,
             advice=advice_obj.to_dict() if advice_obj else None, space={},
             export=tuple(export or ("keras",)), refit=True if refit is None else bool(refit),
-            rerank=None if rerank is None else int(rerank), advice_source=advice_source)
+            rerank=int(rerank or 0), advice_source=advice_source)
         run_dir = new_run_dir(path, out)
 
     from tuner._data import prepare_data
@@ -465,8 +465,11 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     data = prepare_data(path, input_size=config.input_size, test_split=config.test_split,
                         seed=config.seed, max_images=config.max_images, cache_dir=cache)
     timings["prepare_s"] = round(time.perf_counter() - t, 3)
-    if config.rerank is None:
-        config = replace(config, rerank=auto_rerank(len(data.y_val)))
+    if config.rerank is None:  # a run stored before re-ranking existed
+        config = replace(config, rerank=0)
+    hint = small_validation_hint(len(data.y_val)) if not config.rerank else None
+    if hint and hint not in warnings:
+        warnings.append(hint)
     t = time.perf_counter()
     runner_args = dict(backbone=config.backbone, weights=config.weights, seed=config.seed,
                        cache_dir=cache)

@@ -115,8 +115,9 @@ def tltune(
              "on train alone with early stopping on val.", show_default=False)] = None,
     rerank: Annotated[Optional[int], typer.Option(
         help="Re-score the search's top N trials by 5-fold cross-validation on train + val "
-             "and train the winner; 0 turns it off [default: 5 when the search validates on "
-             "fewer than 100 images, else 0].", metavar="N", show_default=False, min=0)] = None,
+             "and train the winner (for small validation sets, where the top trials tie; "
+             "about 5 x N more trainings) [default: 0, off].", metavar="N",
+        show_default=False, min=0)] = None,
     isolate: Annotated[bool, typer.Option(
         "--isolate/--no-isolate",
         help="Train in a worker process that is replaced when its memory grows, so memory "

@@ -51,14 +51,15 @@ def subprocess_env(**extra: str) -> dict:
 @pytest.fixture(scope="session")
 def done_sweep(tiny_images, tmp_path_factory) -> dict:
     """A finished 3-trial sweep, run by the real ``tltune`` command in a subprocess
-    (feature extractor, 64 px, random weights, 2 epochs). Returns paths and output."""
+    (feature extractor, 64 px, random weights, 2 epochs, top trials re-ranked by
+    cross-validation). Returns paths and output."""
     import subprocess
 
     base = tmp_path_factory.mktemp("sweep")
     run, js = base / "run", base / "out.json"
     argv = tltune_argv() + [str(tiny_images), "--trials", "3", "--scenario", "feature_extractor",
                             "--weights", "none", "--image-size", "64", "--epochs", "2",
-                            "--out", str(run), "--json", str(js)]
+                            "--rerank", "5", "--out", str(run), "--json", str(js)]
     p = subprocess.run(argv, capture_output=True, text=True, env=subprocess_env(), timeout=900)
     return {"run": run, "json": js, "returncode": p.returncode, "stdout": p.stdout,
             "stderr": p.stderr, "dataset": tiny_images}

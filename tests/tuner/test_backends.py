@@ -161,7 +161,7 @@ def test_real_search_with_the_trial_runner(tmp_path, backend_name, tiny_images):
 
     events = []
     r = tune(tiny_images, trials=3, backend=backend_name, scenario="feature_extractor",
-             weights="none", input_size=64, epochs=1, out=tmp_path / "run", rerank=0,
+             weights="none", input_size=64, epochs=1, out=tmp_path / "run",
              progress=events.append)
     assert r.status == "done" and r.n_finished == 3
     assert [t.number for t in r.trials] == [0, 1, 2]

@@ -59,7 +59,7 @@ def test_installed_command_runs_a_sweep(done_sweep):
     assert "Run directory:" in out and "Trials (3 finished of 3 requested)" in out
     d = json.loads(done_sweep["json"].read_text())
     assert d["n_finished"] == 3 and d["final"]["exports"]["keras"]
-    # a tiny validation split: the top trials were cross-validated, in worker processes
+    # --rerank 5: the top trials were cross-validated, in worker processes
     rr = d["rerank"]
     assert d["config"]["rerank"] == 5 and len(rr["candidates"]) >= 2
     assert d["best"]["number"] == rr["chosen"] and d["final"]["params"] == d["best"]["params"]

@@ -12,7 +12,8 @@ import pytest
 from advisor.errors import ConfigError
 from tests.tuner.conftest import trial_params
 from tuner._data import prepare_data
-from tuner._rerank import CandidateScore, auto_rerank, candidates, choose, fold_problem, rerank
+from tuner._rerank import (CandidateScore, candidates, choose, fold_problem, rerank,
+                           small_validation_hint)
 from tuner._results import TrialRecord
 from tuner._runner import TrialRunner
 
@@ -61,7 +62,7 @@ def test_choice_most_right_then_lower_loss_then_search_order() -> None:
     assert choose([s(0, [9, 9], [0.1, 0.1]), s(1, [10, 9], [0.9, 0.9])]) == 1
     assert choose([s(0, [9, 9], [0.3, 0.3]), s(1, [10, 8], [0.2, 0.2])]) == 1
     assert choose([s(3, [9, 9], [0.2, 0.2]), s(1, [10, 8], [0.2, 0.2])]) == 3
-    assert auto_rerank(49) == 5 and auto_rerank(100) == 0
+    assert "--rerank 5" in small_validation_hint(49) and small_validation_hint(100) is None
 
 
 def test_refit_epochs_are_the_folds_median_per_phase() -> None:
@@ -110,8 +111,9 @@ def test_a_sweep_on_a_small_validation_set_trains_the_cross_validated_choice(
 
     kw = dict(trials=3, scenario="feature_extractor", weights="none", input_size=32, epochs=2,
               isolate=False)
-    r = tune(tiny_images, out=tmp_path / "a", **kw)  # 6 validation images: on by default
+    r = tune(tiny_images, out=tmp_path / "a", rerank=5, **kw)
     assert r.config["rerank"] == 5 and r.rerank is not None
+    assert not any("--rerank" in w for w in r.warnings)
     numbers = [c["number"] for c in r.rerank["candidates"]]
     assert numbers == [t.number for t in candidates(r.trials, 5)] and len(numbers) >= 2
     assert r.best.number == r.rerank["chosen"]
@@ -121,7 +123,8 @@ def test_a_sweep_on_a_small_validation_set_trains_the_cross_validated_choice(
     assert any(n.startswith(f"refit on train + val: {refit} ") for n in r.final["notes"])
     stored = json.loads((tmp_path / "a" / "results.json").read_text())
     assert stored["rerank"]["chosen"] == stored["best"]["number"] == r.best.number
-    off = tune(tiny_images, out=tmp_path / "b", rerank=0, **kw)
+    off = tune(tiny_images, out=tmp_path / "b", **kw)  # off by default, with a hint
     assert off.rerank is None and off.config["rerank"] == 0
+    assert any("validates on" in w and "--rerank 5" in w for w in off.warnings)
     with pytest.raises(ConfigError, match="re-rank"):
         tune(tiny_images, out=tmp_path / "c", rerank=-1, **kw)

@@ -44,7 +44,7 @@ def test_sigkill_mid_trial_then_resume(tiny_images, tmp_path):
     run = tmp_path / "run"
     argv = tltune_argv() + [str(tiny_images), "--trials", str(TRIALS), "--scenario",
                             "feature_extractor", "--weights", "none", "--image-size", "64",
-                            "--epochs", "1", "--rerank", "0", "--out", str(run)]
+                            "--epochs", "1", "--out", str(run)]
     # Each trial sleeps 3 s after it is RUNNING: the kill lands inside a trial.
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=subprocess_env(**{TEST_SLEEP_ENV: "3"}))

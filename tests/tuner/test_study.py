@@ -115,7 +115,7 @@ def test_results_json_is_complete(done_sweep):
         assert {"train_accuracy", "val_accuracy", "val_loss", "phase"} <= set(t["history"][0])
     search_best = max((t for t in d["trials"]),
                       key=lambda t: (t["val_accuracy"], -t["val_loss"], -t["number"]))
-    # 6 validation images: the top trials were cross-validated, the final model is the choice
+    # --rerank 5: the top trials were cross-validated, the final model is the choice
     assert d["rerank"]["search_best"] == search_best["number"]
     best = next(t for t in d["trials"] if t["number"] == d["rerank"]["chosen"])
     assert d["best"]["number"] == best["number"]

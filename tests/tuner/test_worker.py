@@ -94,7 +94,7 @@ def test_a_sweep_goes_on_when_a_worker_dies(tiny_images: Path, tmp_path: Path) -
                         killed.append(child.pid)
 
     res = tune(tiny_images, trials=2, scenario="feature_extractor", weights="none",
-               input_size=32, epochs=1, out=tmp_path / "run", rerank=0, progress=progress)
+               input_size=32, epochs=1, out=tmp_path / "run", progress=progress)
     assert killed
     states = {t.number: t.state for t in res.trials}
     assert states[1] == "FAIL" and "worker process died" in res.trials[1].message
