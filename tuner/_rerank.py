@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tuner._results import TrialRecord, refit_epochs
+from tuner._results import TrialRecord, ranked, refit_epochs
 
 __all__ = ["CV_FOLDS", "SMALL_VAL", "RERANK_TOP", "CandidateScore", "RerankResult",
            "candidates", "choose", "fold_problem", "rerank", "small_validation_hint"]
@@ -38,7 +38,7 @@ def small_validation_hint(n_val: int) -> str | None:
         return None
     return (f"the search validates on {n_val} images, so many trials may tie; "
             f"--rerank {RERANK_TOP} compares the top {RERANK_TOP} by {CV_FOLDS}-fold "
-            "cross-validation on train + val (about 25 more trainings)")
+            f"cross-validation on train + val ({RERANK_TOP * CV_FOLDS} more trainings)")
 
 
 @dataclass(frozen=True)
@@ -136,12 +136,9 @@ def fold_problem(labels: Any, classes: tuple[str, ...] | list[str], folds: int =
 def candidates(trials: list[TrialRecord] | tuple[TrialRecord, ...], top: int) -> list[TrialRecord]:
     """The ``top`` COMPLETE trials in the search's order (accuracy, then lower loss,
     then lower number), one per distinct configuration."""
-    done = [t for t in trials if t.state == "COMPLETE" and t.val_accuracy is not None]
-    done.sort(key=lambda t: (-t.val_accuracy,
-                             t.val_loss if t.val_loss is not None else float("inf"), t.number))
     out: list[TrialRecord] = []
     seen: set[str] = set()
-    for t in done:
+    for t in ranked(trials):
         key = repr(sorted(t.params.items()))
         if key not in seen:
             seen.add(key)

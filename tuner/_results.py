@@ -15,7 +15,7 @@ from typing import Any
 from tuner._train import Best
 from tuner._types import TrialParams
 
-__all__ = ["FINISHED_STATES", "TrialRecord", "SweepResult", "best_of", "refit_epochs"]
+__all__ = ["FINISHED_STATES", "TrialRecord", "SweepResult", "best_of", "ranked", "refit_epochs"]
 
 FINISHED_STATES = ("COMPLETE", "PRUNED")
 
@@ -71,15 +71,19 @@ class TrialRecord:
                    finished=d.get("finished"), message=d.get("message", ""))
 
 
-def best_of(trials: tuple[TrialRecord, ...] | list[TrialRecord]) -> TrialRecord | None:
-    """The COMPLETE trial with the highest validation accuracy; ties (frequent on small
-    validation sets) go to the lower validation loss, then the lower number."""
+def ranked(trials: tuple[TrialRecord, ...] | list[TrialRecord]) -> list[TrialRecord]:
+    """The COMPLETE trials, best first: higher validation accuracy; ties (frequent on
+    small validation sets) go to the lower validation loss, then the lower number."""
     done = [t for t in trials if t.state == "COMPLETE" and t.val_accuracy is not None]
-    if not done:
-        return None
-    return max(done, key=lambda t: (t.val_accuracy,
-                                    -(t.val_loss if t.val_loss is not None else float("inf")),
-                                    -t.number))
+    return sorted(done, key=lambda t: (-t.val_accuracy,
+                                       t.val_loss if t.val_loss is not None else float("inf"),
+                                       t.number))
+
+
+def best_of(trials: tuple[TrialRecord, ...] | list[TrialRecord]) -> TrialRecord | None:
+    """The first of :func:`ranked`, or ``None`` without a COMPLETE trial."""
+    done = ranked(trials)
+    return done[0] if done else None
 
 
 def refit_epochs(history: tuple[dict, ...] | list[dict]) -> dict[str, int] | None:
