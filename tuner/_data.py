@@ -25,9 +25,24 @@ import numpy as np
 from advisor.data import DatasetIndex, ImageItem, SkippedPath, iter_decoded, scan_layout, subsample
 from advisor.errors import ConfigError, DatasetError
 
-__all__ = ["PreparedData", "prepare_data"]
+__all__ = ["PoolRows", "PreparedData", "prepare_data"]
 
 _DATA_CACHE_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class PoolRows:
+    """Where a cross-validation fold's images sit in its pool (the train + val images
+    of the data the fold was cut from, in that order), so that every fold can share
+    activations computed once over the pool."""
+
+    fingerprint: str  # identifies the pool's content and order
+    train: np.ndarray  # pool row of each training image of the fold
+    val: np.ndarray  # pool row of each validation image of the fold
+
+    @property
+    def size(self) -> int:
+        return len(self.train) + len(self.val)
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +70,7 @@ class PreparedData:
     fingerprint: str
     skipped: tuple[SkippedPath, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    pool: PoolRows | None = None  # set on the folds of :meth:`cv_fold`
 
     @property
     def n_classes(self) -> int:
@@ -77,7 +93,7 @@ class PreparedData:
         return replace(
             self, x_train=np.concatenate([self.x_train, self.x_val]),
             y_train=np.concatenate([self.y_train, self.y_val]),
-            files_train=self.files_train + self.files_val, split_source=src,
+            files_train=self.files_train + self.files_val, split_source=src, pool=None,
             fingerprint=hashlib.sha1(f"{self.fingerprint}+val".encode()).hexdigest()[:16])
 
     def cv_fold(self, k: int, i: int, seed: int) -> "PreparedData":
@@ -100,6 +116,8 @@ class PreparedData:
         return replace(self, x_train=x[tr], y_train=y[tr], x_val=x[va], y_val=y[va],
                        files_train=tuple(files[j] for j in tr),
                        files_val=tuple(files[j] for j in va), split_source=src,
+                       pool=PoolRows(hashlib.sha1(f"{self.fingerprint}+pool".encode())
+                                     .hexdigest()[:16], train=tr, val=va),
                        fingerprint=hashlib.sha1(
                            f"{self.fingerprint}+cv{k}.{i}.{seed}".encode()).hexdigest()[:16])
 

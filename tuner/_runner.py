@@ -393,14 +393,19 @@ class TrialRunner:
 
     # ---------------------------------------------------------------- caching
     def _key(self, boundary: str, aug: AugmentSpec) -> CacheKey:
-        return CacheKey(fingerprint=self.data.fingerprint, backbone=self.spec.name,
+        # a cross-validation fold keys on its pool: the entry covers every image of
+        # train + val (K views and one plain view each), shared by all folds
+        pool = self.data.pool
+        return CacheKey(fingerprint=pool.fingerprint if pool else self.data.fingerprint,
+                        backbone=self.spec.name,
                         weights=self.weights_source().fingerprint(), input_size=self.data.input_size,
                         boundary=boundary, augmentation=aug.level,
                         views=self.views if aug.enabled else 1, seed=self.seed)
 
     def _entry_bytes(self, boundary: str, aug: AugmentSpec) -> int:
         k = self.views if aug.enabled else 1
-        n = k * len(self.data.x_train) + len(self.data.x_val)
+        d = self.data
+        n = (k + 1) * d.pool.size if d.pool else k * len(d.x_train) + len(d.x_val)
         return n * math.prod(self._shapes[boundary]) * 2
 
     def _fits_budget(self, boundary: str, aug: AugmentSpec) -> bool:
@@ -419,7 +424,8 @@ class TrialRunner:
         acts = self.cache.get(bkey) if bkey else None
         what = "pooled features" + (f" and {bkey.boundary}" if bkey else "")
         if pooled is not None and (bkey is None or acts is not None):
-            return pooled, acts, f"activation cache hit: {what} ({aug.level}, {pkey.views} views)"
+            return (self._rows(pooled), self._rows(acts),
+                    f"activation cache hit: {what} ({aug.level}, {pkey.views} views)")
         t0 = time.perf_counter()
         names = [boundary] if bkey is not None and acts is None else []
         if self.cache.root is not None:  # extras only where they go to disk, not to memory
@@ -441,7 +447,7 @@ class TrialRunner:
             elif name == boundary:
                 acts = entry
         extra = [b for b in names if b != boundary]
-        return pooled, acts, (f"activation cache computed: {what} ({aug.level}, {pkey.views} views)"
+        return self._rows(pooled), self._rows(acts), (f"activation cache computed: {what} ({aug.level}, {pkey.views} views)"
                               + (f" and {len(extra)} expected boundaries" if extra else "")
                               + f" in {time.perf_counter() - t0:.1f}s")
 
@@ -456,11 +462,12 @@ class TrialRunner:
                               self.seed, backbone)
         d = self.data
         views = self.views if aug.enabled else 1
+        x_views, x_plain = (self._pool_images(),) * 2 if d.pool else (d.x_train, d.x_val)
         names = bounds + ["pooled"]  # the order of the prefix's outputs
         targets: dict[str, dict[str, np.ndarray]] = {}
         for name, t in zip(names, prefix.outputs):
-            shapes = {"train": (views, len(d.x_train)) + tuple(t.shape[1:]),
-                      "val": (len(d.x_val),) + tuple(t.shape[1:])}
+            shapes = {"train": (views, len(x_views)) + tuple(t.shape[1:]),
+                      "val": (len(x_plain),) + tuple(t.shape[1:])}
             targets[name] = (self.cache.allocate(keys[name], shapes) if name in keys
                              else {k: np.empty(v, np.float16) for k, v in shapes.items()})
 
@@ -483,9 +490,27 @@ class TrialRunner:
                 for name, o in zip(names, forward(img)):
                     dest[name][b] = o.numpy()
 
+        fill(x_plain, None, {n: targets[n]["val"] for n in names})
         for v in range(views):
-            params = (draw_params(aug, len(d.x_train), np.random.default_rng([self.seed, v, 23]))
+            if not aug.enabled and x_views is x_plain:  # the plain pass already made it
+                for n in names:
+                    targets[n]["train"][v] = targets[n]["val"]
+                continue
+            params = (draw_params(aug, len(x_views), np.random.default_rng([self.seed, v, 23]))
                       if aug.enabled else None)
-            fill(d.x_train, params, {n: targets[n]["train"][v] for n in names})
-        fill(d.x_val, None, {n: targets[n]["val"] for n in names})
+            fill(x_views, params, {n: targets[n]["train"][v] for n in names})
         return targets
+
+    def _pool_images(self) -> np.ndarray:
+        """A fold's train + val images in pool order (see :class:`PoolRows`)."""
+        d, pool = self.data, self.data.pool
+        x = np.empty((pool.size,) + d.x_train.shape[1:], d.x_train.dtype)
+        x[pool.train], x[pool.val] = d.x_train, d.x_val
+        return x
+
+    def _rows(self, entry: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
+        """A cache entry as this runner's splits: a fold's rows of a pool entry."""
+        pool = self.data.pool
+        if entry is None or pool is None:
+            return entry
+        return {"train": entry["train"][:, pool.train], "val": entry["val"][pool.val]}

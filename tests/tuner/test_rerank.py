@@ -4,6 +4,7 @@ choice rule, real training on every fold, and the sweep that uses it."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,47 @@ def test_fold_problem_names_the_classes_too_small_for_the_folds() -> None:
     assert fold_problem([0] * 5 + [1] * 9, ("ants", "bees")) is None
     msg = fold_problem([0] * 4 + [1] * 9 + [2] * 2, ("ants", "bees", "wasps"))
     assert "ants (4)" in msg and "wasps (2)" in msg and "bees" not in msg
+
+
+def test_folds_say_where_their_rows_sit_in_the_pool(data) -> None:
+    x = np.concatenate([data.x_train, data.x_val])
+    fps = set()
+    for i in range(3):
+        d = data.cv_fold(3, i, seed=0)
+        assert np.array_equal(x[d.pool.train], d.x_train) and np.array_equal(x[d.pool.val], d.x_val)
+        assert d.pool.size == len(x) and d.with_val_in_train().pool is None
+        fps.add(d.pool.fingerprint)
+    assert len(fps) == 1 and data.pool is None  # one pool for every fold of one split
+    assert data.cv_fold(3, 0, seed=1).pool.fingerprint == fps.pop()  # same images, same pool
+
+
+@pytest.mark.slow
+def test_folds_share_one_activation_pass_over_the_pool(data, tmp_path: Path) -> None:
+    n_blocks = TrialRunner(data, weights="none", seed=0).n_blocks
+    aug = trial_params(n_blocks, augmentation="light", epochs=1)
+    plain = trial_params(n_blocks - 1, epochs=1)
+    base = TrialRunner(data, weights="none", seed=0, cache_dir=tmp_path)
+    folds = [base.for_fold(3, i, seed=0) for i in range(3)]
+    first = folds[0].run(aug)
+    assert folds[0].cache.computed == 1 and any("computed" in n for n in first.notes)
+    for f in folds[1:]:  # every other fold (its own process in a sweep) reads the pool's entry
+        out = f.run(aug)
+        assert f.cache.computed == 0 and any("cache hit" in n for n in out.notes)
+    entry = next((tmp_path / "activations").glob("*-pooled-light-*"))
+    pool = len(data.y_train) + len(data.y_val)
+    assert np.load(entry / "train.npy", mmap_mode="r").shape[:2] == (4, pool)
+    assert np.load(entry / "val.npy", mmap_mode="r").shape[0] == pool
+
+    # without augmentation a fold's rows are exactly what a pass over the fold would give
+    folds[1].run(plain)
+    lone = TrialRunner(replace(data.cv_fold(3, 1, seed=0), pool=None), weights="none", seed=0)
+    lone.run(plain)
+    b = base.boundaries()[n_blocks - 1].name
+    key = folds[1]._key(b, lone._validate(plain))
+    ours = folds[1]._rows(folds[1].cache.get(key))
+    theirs = lone.cache.get(lone._key(b, lone._validate(plain)))
+    for s in ("train", "val"):
+        assert np.array_equal(ours[s], theirs[s])
 
 
 @pytest.mark.slow
