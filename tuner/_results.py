@@ -15,9 +15,11 @@ from typing import Any
 from tuner._train import Best
 from tuner._types import TrialParams
 
-__all__ = ["FINISHED_STATES", "TrialRecord", "SweepResult", "best_of", "ranked", "refit_epochs"]
+__all__ = ["FINISHED_STATES", "REFIT_FROM_SEARCH", "TrialRecord", "SweepResult", "best_of",
+           "ranked", "refit_epochs"]
 
 FINISHED_STATES = ("COMPLETE", "PRUNED")
+REFIT_FROM_SEARCH = "the search's epoch count up to the best epoch"  # where refit epochs came from
 
 
 @dataclass(frozen=True)

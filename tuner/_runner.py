@@ -34,6 +34,7 @@ from tuner._augment import AugmentSpec, apply_params, draw_params, get_augmentat
 from tuner._cache import ActivationCache, CacheKey
 from tuner._data import PreparedData
 from tuner._head import fit_head
+from tuner._results import REFIT_FROM_SEARCH
 from tuner._model import Network, build_network, build_prefix
 from tuner._train import ArrayFeed, Best, ImageFeed, balanced_weights, fit_phase
 from tuner._types import EpochRecord, TrialOutcome, TrialParams, head_phase_epochs
@@ -234,7 +235,8 @@ class TrialRunner:
 
     def fit_final(self, params: TrialParams, out_dir: Path, *,
                   export: tuple[str, ...] = ("keras",),
-                  refit_epochs: dict[str, int] | None = None, search_val: float | None = None):
+                  refit_epochs: dict[str, int] | None = None, search_val: float | None = None,
+                  refit_from: str = REFIT_FROM_SEARCH):
         """Retrain ``params``, evaluate once on the test split and export the model;
         returns a :class:`~tuner._final.FinalResult`.
 
@@ -242,7 +244,8 @@ class TrialRunner:
         val). With it (``{"head": n, "finetune": m}`` or ``{"scratch": n}``, the best
         trial's epochs up to its best epoch, see :func:`~tuner._results.refit_epochs`):
         train on train + val for exactly those epochs, keeping the last state;
-        ``search_val`` is then the validation accuracy the search saw.
+        ``search_val`` is then the validation accuracy the search saw, and
+        ``refit_from`` says in the final notes where the epoch counts came from.
         """
         from tuner._final import EXPORT_FORMATS, REFIT_PROTOCOL, finish_final
 
@@ -260,7 +263,7 @@ class TrialRunner:
                 return finish_final(runner, params, trained, Path(out_dir), export, t0)
             trained.notes.append("refit on train + val: " + ", ".join(
                 f"{v} {k} epoch(s)" for k, v in refit_epochs.items())
-                + " (the search's epoch count up to the best epoch)")
+                + f" ({refit_from})")
             return finish_final(runner, params, trained, Path(out_dir), export, t0,
                                 val_accuracy=search_val, protocol=REFIT_PROTOCOL)
         finally:

@@ -23,7 +23,8 @@ from advisor.recommend._types import Advice
 from tuner._importance import param_importances
 from tuner._rerank import (CV_FOLDS, RerankResult, candidates, fold_problem,
                            rerank as cv_rerank, small_validation_hint)
-from tuner._results import SweepResult, TrialRecord, best_of, refit_epochs
+from tuner._results import (REFIT_FROM_SEARCH, SweepResult, TrialRecord, best_of,
+                            refit_epochs)
 from tuner._space import DEFAULT_EPOCHS, DEFAULT_PATIENCE, SearchSpace
 from tuner._study import (
     ADVICE_FILE,
@@ -274,14 +275,19 @@ class _Sweep:
         self._emit("final_start", trials, trial=best.number)
         t = time.perf_counter()
         refit = refit_epochs(best.history) if self.config.refit else None
+        refit_from = REFIT_FROM_SEARCH
         if self.config.refit and self.rerank and self.rerank.get("chosen") == best.number:
             chosen = next(c for c in self.rerank["candidates"] if c["number"] == best.number)
-            refit = chosen.get("refit_epochs") or refit  # the folds' median best epochs
+            if chosen.get("refit_epochs"):
+                refit = chosen["refit_epochs"]
+                refit_from = (f"the median best epoch of the {self.rerank['folds']} "
+                              "cross-validation folds")
         if self.config.refit and refit is None:
             self.warnings.append(f"trial {best.number} has no per-epoch phases: the final model "
                                  "is trained on train only, with early stopping on val")
         final = self.runner.fit_final(best.trial_params, self.run_dir / "model", export=export,
-                                      refit_epochs=refit, search_val=best.val_accuracy)
+                                      refit_epochs=refit, search_val=best.val_accuracy,
+                                      refit_from=refit_from)
         self.timings["final_s"] = round(time.perf_counter() - t, 3)
         result = self._finish(trials, final.to_dict(), importances)
         self._emit("final_end", trials, trial=best.number)

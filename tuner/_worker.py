@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import InternalError, TLError
+from tuner._results import REFIT_FROM_SEARCH
 from tuner._types import TrialOutcome, TrialParams
 
 __all__ = ["WorkerRunner", "WorkerDied", "RECYCLE_GROWTH"]
@@ -131,7 +132,7 @@ def _child_main(conn: Any, data_args: dict, runner_args: dict, expect: tuple[int
                 out = runner.expect(msg[1])
             elif msg[0] == "final":
                 out = runner.fit_final(msg[1], Path(msg[2]), export=tuple(msg[3]),
-                                       refit_epochs=msg[4], search_val=msg[5])
+                                       refit_epochs=msg[4], search_val=msg[5], refit_from=msg[6])
             else:
                 raise InternalError(f"Unknown worker command {msg[0]!r}")
         except _Aborted:
@@ -212,9 +213,10 @@ class WorkerRunner:
 
     def fit_final(self, params: TrialParams, out_dir: Path, *,
                   export: tuple[str, ...] = ("keras",),
-                  refit_epochs: dict[str, int] | None = None, search_val: float | None = None):
+                  refit_epochs: dict[str, int] | None = None, search_val: float | None = None,
+                  refit_from: str = REFIT_FROM_SEARCH):
         return self._call(("final", params, str(out_dir), list(export), refit_epochs,
-                           search_val), None)
+                           search_val, refit_from), None)
 
     def for_fold(self, k: int, i: int, seed: int) -> "WorkerRunner":
         """A worker runner on :meth:`~tuner._data.PreparedData.cv_fold` ``(k, i, seed)``

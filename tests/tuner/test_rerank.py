@@ -162,7 +162,8 @@ def test_a_sweep_on_a_small_validation_set_trains_the_cross_validated_choice(
     assert r.final["params"] == r.best.params
     chosen = next(c for c in r.rerank["candidates"] if c["number"] == r.best.number)
     refit = ", ".join(f"{v} {k} epoch(s)" for k, v in chosen["refit_epochs"].items())
-    assert any(n.startswith(f"refit on train + val: {refit} ") for n in r.final["notes"])
+    assert any(n.startswith(f"refit on train + val: {refit} ") and "cross-validation folds" in n
+               for n in r.final["notes"])  # says where its epochs came from
     stored = json.loads((tmp_path / "a" / "results.json").read_text())
     assert stored["rerank"]["chosen"] == stored["best"]["number"] == r.best.number
     off = tune(tiny_images, out=tmp_path / "b", **kw)  # off by default, with a hint
