@@ -95,12 +95,15 @@ class TrialRunner:
 
     ``views``: augmented views of each training image kept in the activation cache;
     ``cache_budget_mb``: above this size the boundary activations are not cached
-    and fine-tuning runs the whole network on the images.
+    and fine-tuning runs the whole network on the images. ``precision``: ``"auto"``
+    (mixed float16 when TensorFlow sees a GPU, else float32), ``"mixed"`` or
+    ``"float32"``.
     """
 
     def __init__(self, data: PreparedData, *, backbone: str = "mobilenet_v2",
                  weights: str = "imagenet", seed: int = 0, cache_dir: Path | None = None,
-                 views: int = VIEWS, cache_budget_mb: float = 1024) -> None:
+                 views: int = VIEWS, cache_budget_mb: float = 1024,
+                 precision: str = "auto") -> None:
         self.data = data
         self.backbone = backbone
         self.weights = weights
@@ -108,6 +111,7 @@ class TrialRunner:
         self.cache_dir = cache_dir
         self.views = views
         self.cache_budget_mb = cache_budget_mb
+        self.precision = precision
         self._cache: ActivationCache | None = None
         self._boundaries: list[Boundary] | None = None
         self._shapes: dict[str, tuple[int, ...]] = {}
@@ -118,12 +122,16 @@ class TrialRunner:
     def for_fold(self, k: int, i: int, seed: int) -> "TrialRunner":
         """A runner of the same backbone on :meth:`PreparedData.cv_fold` ``(k, i, seed)``,
         sharing this one's backbone analysis and cache folder."""
-        r = TrialRunner(self.data.cv_fold(k, i, seed), backbone=self.backbone,
-                        weights=self.weights, seed=self.seed, cache_dir=self.cache_dir,
-                        views=self.views, cache_budget_mb=self.cache_budget_mb)
+        r = self._sibling(self.data.cv_fold(k, i, seed))
         if self._boundaries is not None:
             r._boundaries, r._shapes = list(self._boundaries), dict(self._shapes)
         return r
+
+    def _sibling(self, data: PreparedData) -> "TrialRunner":
+        """A runner with this one's settings on other data."""
+        return TrialRunner(data, backbone=self.backbone, weights=self.weights, seed=self.seed,
+                           cache_dir=self.cache_dir, views=self.views,
+                           cache_budget_mb=self.cache_budget_mb, precision=self.precision)
 
     def close(self) -> None:
         """Nothing to release in process (the worker runner's interface)."""
@@ -178,6 +186,12 @@ class TrialRunner:
             if b is not None and 0 <= b.index and fb < self.n_blocks:
                 names.append(b.name)
         self._expected = sorted(set(names), key=names.index)
+
+    def _mixed_precision(self) -> bool:
+        if self.precision not in ("auto", "mixed", "float32"):
+            raise ConfigError("Unknown precision", expected='"auto", "mixed" or "float32"',
+                              received=repr(self.precision), fix='leave it at "auto"')
+        return gpu_available() if self.precision == "auto" else self.precision == "mixed"
 
     def class_weights(self) -> np.ndarray:
         """Balanced class weights of the training split (all 1.0 when balanced)."""
@@ -273,9 +287,7 @@ class TrialRunner:
     def _refit_runner(self) -> "TrialRunner":
         """A runner on train + val (its own activation-cache entries), sharing this
         one's backbone analysis and weights."""
-        r = TrialRunner(self.data.with_val_in_train(), backbone=self.backbone,
-                        weights=self.weights, seed=self.seed, cache_dir=self.cache_dir,
-                        views=self.views, cache_budget_mb=self.cache_budget_mb)
+        r = self._sibling(self.data.with_val_in_train())
         self.boundaries()
         r._boundaries, r._shapes = self._boundaries, self._shapes
         r._weights_source = self._weights_source
@@ -336,7 +348,7 @@ class TrialRunner:
     def _train(self, params: TrialParams, on_epoch: Callable[[int, float], None] | None,
                final: bool = False, refit: dict[str, int] | None = None) -> _Trained:
         aug = self._validate(params)
-        mixed = gpu_available()
+        mixed = self._mixed_precision()
         with _precision(mixed):
             net = self._build(params, final)
         d = self.data

@@ -251,3 +251,28 @@ def test_hymenoptera_feature_extractor(shared_data: Path, imagenet_weights: Path
     out = r.run(TrialParams(freeze_block=r.n_blocks, head_lr=1e-2, backbone_lr=1e-4,
                             augmentation="off", epochs=15, patience=5, batch_size=32))
     assert out.val_accuracy > 0.85
+
+
+@pytest.mark.slow
+def test_mixed_precision_trains_and_exports_float32_probabilities(data32, n_blocks: int,
+                                                                  tmp_path: Path) -> None:
+    """The GPU path's dtype policy (mixed float16), forced on the CPU: both phases
+    train, the policy is restored, the exported model answers float32 probabilities."""
+    import keras
+
+    r = TrialRunner(data32, weights="none", seed=0, precision="mixed")
+    out = r.run(params(n_blocks - 3, epochs=3, patience=10))
+    assert [h.phase for h in out.history] == ["head", "finetune", "finetune"]
+    assert all(np.isfinite(h.val_loss) for h in out.history)
+    assert "mixed_precision: True" in out.notes
+    assert keras.mixed_precision.dtype_policy().name == "float32"
+    final = r.fit_final(params(n_blocks - 3, epochs=2), tmp_path / "model")
+    assert final.mixed_precision and 0.0 <= final.test_accuracy <= 1.0
+    model = keras.saving.load_model(tmp_path / "model" / "model.keras")
+    probs = np.asarray(model.predict(data32.x_test[:4].astype(np.float32), verbose=0))
+    assert probs.dtype == np.float32 and np.allclose(probs.sum(axis=1), 1.0, atol=1e-3)
+    from tuner._runner import gpu_available
+
+    assert TrialRunner(data32, weights="none")._mixed_precision() == gpu_available()  # auto
+    with pytest.raises(ConfigError, match="precision"):
+        TrialRunner(data32, weights="none", precision="half").run(params(n_blocks, epochs=1))
