@@ -34,8 +34,8 @@ from tuner._augment import AugmentSpec, apply_params, draw_params, get_augmentat
 from tuner._cache import ActivationCache, CacheKey
 from tuner._data import PreparedData
 from tuner._head import fit_head
-from tuner._results import REFIT_FROM_SEARCH
 from tuner._model import Network, build_network, build_prefix
+from tuner._results import REFIT_FROM_SEARCH
 from tuner._train import ArrayFeed, Best, ImageFeed, balanced_weights, fit_phase
 from tuner._types import EpochRecord, TrialOutcome, TrialParams, head_phase_epochs
 
@@ -462,9 +462,10 @@ class TrialRunner:
             elif name == boundary:
                 acts = entry
         extra = [b for b in names if b != boundary]
-        return self._rows(pooled), self._rows(acts), (f"activation cache computed: {what} ({aug.level}, {pkey.views} views)"
-                              + (f" and {len(extra)} expected boundaries" if extra else "")
-                              + f" in {time.perf_counter() - t0:.1f}s")
+        note = (f"activation cache computed: {what} ({aug.level}, {pkey.views} views)"
+                + (f" and {len(extra)} expected boundaries" if extra else "")
+                + f" in {time.perf_counter() - t0:.1f}s")
+        return self._rows(pooled), self._rows(acts), note
 
     def _compute(self, aug: AugmentSpec, keys: dict[str, CacheKey], backbone: Any | None
                  ) -> dict[str, dict[str, np.ndarray]]:
