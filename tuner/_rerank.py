@@ -40,8 +40,8 @@ def small_validation_hint(n_val: int) -> str | None:
     return (f"the search validates on {n_val} images (one image is "
             f"{100 / max(n_val, 1):.1f} points), so many trials may tie; --rerank {RERANK_TOP} "
             f"compares the top {RERANK_TOP} by {CV_FOLDS}-fold cross-validation on train + val "
-            f"({RERANK_TOP * CV_FOLDS} more trainings), though on hymenoptera it did not raise "
-            "test accuracy (docs/tuning.md)")
+            f"({RERANK_TOP * CV_FOLDS} more trainings); in the measurements of docs/tuning.md "
+            "it did not raise test accuracy")
 
 
 @dataclass(frozen=True)
