@@ -95,13 +95,13 @@ def main(argv: list[str] | None = None) -> int:
                 runner = TrialRunner(data, weights=a.weights, seed=0, cache_dir=Path(tmp))
                 t0 = time.perf_counter()
                 rr = rerank(runner, cands, seed=0)
-                out[mode] = (time.perf_counter() - t0, rr, runner)
+                out[mode] = (time.perf_counter() - t0, rr)
         finally:
             PreparedData.cv_fold = shared_fold
-        secs, rr, _ = out[mode]
+        secs, rr = out[mode]
         print(f"{mode:>9}: {secs:7.1f} s, chose #{rr.chosen}, held-out right "
               + " ".join(f"#{c.number}={sum(c.fold_correct)}" for c in rr.candidates), flush=True)
-    (s, a_rr, _), (p, b_rr, _) = out["shared"], out["per-fold"]
+    (s, a_rr), (p, b_rr) = out["shared"], out["per-fold"]
     n_pool = len(data.y_train) + len(data.y_val)
     print(f"\nrerank of {len(cands)} candidates x 5 folds on {a.data.name} ({n_pool} train + val "
           f"images, {a.size} px): per-fold {p:.1f} s / shared {s:.1f} s = {p / s:.2f}x; "

@@ -6,7 +6,7 @@ boundary an L2 logistic regression (balanced class weights) picks its C by strat
 5-fold cross-validation on train + val, as a tuner would, is refit on all of train + val
 and scored once on test. The gap between the two is what no selection on train + val
 can see: on ``chest_xray`` (whose test split is the official Kermany test set) the folds
-say 0.94..0.98 and test says 0.78..0.85; on ``hymenoptera`` they agree within noise.
+say 0.91..0.97 and test says 0.76..0.84; on ``hymenoptera`` they agree within 5 points.
 
 It is a diagnostic for the accuracy targets, not a tuner: the test split chooses nothing
 here (C comes from the folds; every size and boundary is printed).

@@ -508,7 +508,7 @@ class TrialRunner:
 
         fill(x_plain, None, {n: targets[n]["val"] for n in names})
         for v in range(views):
-            if not aug.enabled and x_views is x_plain:  # the plain pass already made it
+            if d.pool and not aug.enabled:  # the pool's plain pass already made this view
                 for n in names:
                     targets[n]["train"][v] = targets[n]["val"]
                 continue
