@@ -22,12 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from advisor.data import DatasetIndex, ImageItem, SkippedPath, iter_decoded, scan_layout, subsample
+from advisor.data import (FRAMINGS, DatasetIndex, ImageItem, SkippedPath, iter_decoded,
+                          scan_layout, subsample)
 from advisor.errors import ConfigError, DatasetError
 
 __all__ = ["PoolRows", "PreparedData", "prepare_data"]
 
-_DATA_CACHE_VERSION = 1
+_DATA_CACHE_VERSION = 2  # 2: framing
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,11 +48,12 @@ class PoolRows:
 
 @dataclass(frozen=True, eq=False)
 class PreparedData:
-    """Decoded images (uint8, ``input_size`` square) and integer labels per split.
+    """Decoded images (uint8, ``input_size`` square, framed by ``framing``) and integer
+    labels per split.
 
     ``files_*`` hold the dataset-relative path of each row, for reports.
     ``fingerprint`` identifies the arrays' content (file hashes, labels, split
-    assignment, order and input size): caches of derived values key on it.
+    assignment, order, input size and framing): caches of derived values key on it.
     """
 
     root: Path
@@ -71,6 +73,7 @@ class PreparedData:
     skipped: tuple[SkippedPath, ...] = ()
     notes: tuple[str, ...] = field(default=())
     pool: PoolRows | None = None  # set on the folds of :meth:`cv_fold`
+    framing: str = "squash"  # how each image became a square: advisor.data.frame
 
     @property
     def n_classes(self) -> int:
@@ -126,6 +129,7 @@ class PreparedData:
             "root": str(self.root),
             "classes": list(self.classes),
             "input_size": self.input_size,
+            "framing": self.framing,
             "counts": {s: self.counts(s) for s in ("train", "val", "test")},
             "split_source": dict(self.split_source),
             "fingerprint": self.fingerprint,
@@ -192,9 +196,12 @@ def _files_key(items: tuple[ImageItem, ...]) -> list:
 def prepare_data(path: str | Path, *, input_size: int = 160, test_split: str | None = None,
                  val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
                  max_images: int | None = None, cache_dir: Path | None = None,
-                 progress: Callable[[int], None] | None = None) -> PreparedData:
+                 progress: Callable[[int], None] | None = None,
+                 framing: str = "squash") -> PreparedData:
     """Scan ``path``, decode every image once at ``input_size`` and split it.
 
+    ``framing`` is how an image becomes a square (:func:`advisor.data.frame`): ``"squash"``
+    or ``"crop"``.
     With ``cache_dir`` the decoded arrays are stored there, keyed by the file list
     (names, sizes, modification times) and the arguments, and reused by a later call.
     ``progress(n)`` is called as files are decoded.
@@ -207,19 +214,23 @@ def prepare_data(path: str | Path, *, input_size: int = 160, test_split: str | N
     if input_size < 16:
         raise ConfigError("Input size too small", expected="at least 16 pixels",
                           received=str(input_size), fix="pass --input-size 96 or more")
+    if framing not in FRAMINGS:
+        raise ConfigError("Unknown framing", expected=f"one of {list(FRAMINGS)}",
+                          received=repr(framing), fix="pass --framing squash or --framing crop")
     index = subsample(scan_layout(path), max_images, seed=seed)
     test_from = _choose_test_split(index, test_split)
 
     key_src = {"v": _DATA_CACHE_VERSION, "root": str(index.root), "files": _files_key(index.items),
                "input_size": input_size, "test_split": test_split, "val_fraction": val_fraction,
-               "test_fraction": test_fraction, "seed": seed, "max_images": max_images}
+               "test_fraction": test_fraction, "seed": seed, "max_images": max_images,
+               "framing": framing}
     key = hashlib.sha1(json.dumps(key_src, sort_keys=True).encode()).hexdigest()[:20]
-    cache_file = Path(cache_dir) / "data" / f"decoded-{input_size}px-{key}.npz" if cache_dir else None
+    cache_file = Path(cache_dir) / "data" / f"decoded-{input_size}px-{framing}-{key}.npz" if cache_dir else None
     if cache_file is not None and cache_file.is_file():
         return _load(cache_file, index.root)
 
     data = _decode_and_split(index, input_size, test_from, val_fraction, test_fraction, seed,
-                             progress)
+                             progress, framing)
     if cache_file is not None:
         _save(cache_file, data)
     return data
@@ -227,14 +238,15 @@ def prepare_data(path: str | Path, *, input_size: int = 160, test_split: str | N
 
 def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | None,
                       val_fraction: float, test_fraction: float, seed: int,
-                      progress: Callable[[int], None] | None) -> PreparedData:
+                      progress: Callable[[int], None] | None, framing: str = "squash"
+                      ) -> PreparedData:
     classes = index.classes
     cls_id = {c: i for i, c in enumerate(classes)}
     pix: list[np.ndarray] = []
     rows: list[ImageItem] = []
     md5s: list[str] = []
     skipped = list(index.skipped)
-    for sf, pixels, _ in iter_decoded(index.items, input_size):
+    for sf, pixels, _ in iter_decoded(index.items, input_size, framing=framing):
         if progress:
             progress(1)
         if not sf.ok:
@@ -291,7 +303,7 @@ def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | Non
                            received=f"{len(train_idx)} train, {len(val_idx)} val images",
                            fix="add images, or provide a val/ folder")
 
-    h = hashlib.sha1(json.dumps([list(classes), input_size]).encode())
+    h = hashlib.sha1(json.dumps([list(classes), input_size, framing]).encode())
     for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
         h.update(name.encode())
         for i in idx:
@@ -307,12 +319,12 @@ def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | Non
         x_test=x_all[test_idx], y_test=y_all[test_idx],
         files_train=files(train_idx), files_val=files(val_idx), files_test=files(test_idx),
         split_source=source, fingerprint=h.hexdigest()[:16], skipped=tuple(skipped),
-        notes=tuple(notes))
+        notes=tuple(notes), framing=framing)
 
 
 def _save(path: Path, data: PreparedData) -> None:
     meta = {"classes": list(data.classes), "input_size": data.input_size,
-            "files": {s: list(getattr(data, f"files_{s}")) for s in ("train", "val", "test")},
+            "framing": data.framing, "files": {s: list(getattr(data, f"files_{s}")) for s in ("train", "val", "test")},
             "split_source": data.split_source, "fingerprint": data.fingerprint,
             "skipped": [s.to_dict() for s in data.skipped], "notes": list(data.notes)}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -333,4 +345,5 @@ def _load(path: Path, root: Path) -> PreparedData:
         **{f"files_{s}": tuple(meta["files"][s]) for s in ("train", "val", "test")},
         split_source=meta["split_source"], fingerprint=meta["fingerprint"],
         skipped=tuple(SkippedPath(d["path"], d["reason"]) for d in meta["skipped"]),
-        notes=tuple(meta["notes"]) + (f"decoded arrays reused from {path.name}",))
+        notes=tuple(meta["notes"]) + (f"decoded arrays reused from {path.name}",),
+        framing=meta.get("framing", "squash"))

@@ -82,6 +82,7 @@ class FinalResult:
     labels_path: str
     train_protocol: str = TRAIN_PROTOCOL
     mixed_precision: bool = False
+    framing: str = "squash"  # how an image becomes the model's square input (labels.json)
     seconds: float = 0.0
     history: tuple[EpochRecord, ...] = ()
     notes: tuple[str, ...] = field(default=())
@@ -170,7 +171,9 @@ def finish_final(runner: "TrialRunner", params: TrialParams, trained: "_Trained"
     labels_path = out_dir / "labels.json"
     labels_path.write_text(json.dumps({
         "classes": list(d.classes), "input_size": size, "backbone": runner.spec.name,
-        "input": "RGB, uint8 or float 0..255, preprocessing included in the model",
+        "framing": d.framing,
+        "input": f"RGB, uint8 or float 0..255, {size}x{size} framed by {d.framing!r} "
+                 "(advisor.data.frame), preprocessing included in the model",
         "output": "softmax probabilities in the order of classes"}, indent=1))
     exports = export_model(model, out_dir, export)
     best = trained.best
@@ -183,7 +186,8 @@ def finish_final(runner: "TrialRunner", params: TrialParams, trained: "_Trained"
         epochs_run=len(trained.history), test_accuracy=acc, test_loss=loss, macro_f1=macro_f1,
         n_test=len(d.y_test), test_source=d.split_source.get("test", ""), per_class=per_class,
         confusion=cm, misclassified=wrong, exports=exports, labels_path=str(labels_path),
-        mixed_precision=trained.mixed_precision, seconds=round(time.perf_counter() - t0, 3),
+        mixed_precision=trained.mixed_precision, framing=d.framing,
+        seconds=round(time.perf_counter() - t0, 3),
         history=tuple(trained.history), notes=tuple(trained.notes))
     (out_dir / "final.json").write_text(json.dumps(result.to_dict(), indent=1))
     return result

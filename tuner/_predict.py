@@ -34,7 +34,9 @@ class Prediction:
 
 
 def load_exported(model_path: str | Path):
-    """``(keras model, classes)`` from ``model.keras`` or the folder holding it."""
+    """``(keras model, classes, framing)`` from ``model.keras`` or the folder holding it;
+    ``framing`` is how training framed its images (``"squash"`` for exports older than
+    the ``framing`` key)."""
     import keras
 
     p = Path(model_path).expanduser()
@@ -47,7 +49,8 @@ def load_exported(model_path: str | Path):
                          received=f"{p} ({'found' if p.is_file() else 'missing'}), labels.json "
                                   f"({'found' if labels.is_file() else 'missing'})",
                          fix="pass the output folder of tltune or its model.keras")
-    classes = json.loads(labels.read_text())["classes"]
+    meta = json.loads(labels.read_text())
+    classes = meta["classes"]
     model = keras.saving.load_model(p)
     n_out = model.output_shape[-1]
     if n_out != len(classes):
@@ -55,29 +58,30 @@ def load_exported(model_path: str | Path):
                          expected=f"{n_out} class names (the model's outputs)",
                          received=f"{len(classes)} in {labels}",
                          fix="use the labels.json exported with this model")
-    return model, classes
+    return model, classes, meta.get("framing", "squash")
 
 
 def predict(model_path: str | Path, images: list[Path], top: int = 3) -> list[Prediction]:
     """Top-``top`` classes of each image; unreadable images get ``error`` set."""
-    model, classes = load_exported(model_path)
+    model, classes, framing = load_exported(model_path)
     size = int(model.input_shape[1])
     top = max(1, min(top, len(classes)))
     out: list[Prediction] = []
     for start in range(0, len(images), _CHUNK):
-        out += _predict_chunk(model, classes, size, top, images[start:start + _CHUNK])
+        out += _predict_chunk(model, classes, size, framing, top,
+                              images[start:start + _CHUNK])
     return out
 
 
-def _predict_chunk(model, classes: list[str], size: int, top: int, images: list[Path]
-                   ) -> list[Prediction]:
+def _predict_chunk(model, classes: list[str], size: int, framing: str, top: int,
+                   images: list[Path]) -> list[Prediction]:
     out: list[Prediction | None] = []
     batch: list[np.ndarray] = []
     where: list[int] = []
     for path in images:
         path = Path(path)
         try:
-            pixels = decode_image(path.read_bytes(), size).pixels
+            pixels = decode_image(path.read_bytes(), size, framing=framing).pixels
         except OSError as e:
             out.append(Prediction(str(path), (), f"cannot read the file: {e.strerror or e}"))
             continue

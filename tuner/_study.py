@@ -62,8 +62,20 @@ class SweepConfig:
     refit: bool = True  # final model on train + val (else: train, early stopping on val)
     rerank: int | None = None  # top trials re-scored by cross-validation (0 or None: off)
     advice_source: str = ""
+    # How images become squares (advisor.data.frame): "squash", "crop", or "auto" (chosen
+    # by tuner._framing before the search, recorded in framing_choice). Stored configs
+    # older than this field were squashed.
+    framing: str = "squash"
+    framing_choice: dict | None = None  # FramingChoice.to_dict() of an "auto" framing
     version: int = 1
     extra: dict = field(default_factory=dict)
+
+    @property
+    def resolved_framing(self) -> str:
+        """The framing the images are decoded with ("squash" or "crop")."""
+        if self.framing == "auto":
+            return (self.framing_choice or {}).get("framing", "squash")
+        return self.framing
 
     def to_dict(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -193,7 +205,7 @@ def reproduce_command(config: SweepConfig, run_dir: Path) -> str:
              "--backend", config.backend, "--backbone", config.backbone,
              "--weights", config.weights, "--image-size", str(config.input_size),
              "--seed", str(config.seed), "--epochs", str(config.epochs),
-             "--patience", str(config.patience)]
+             "--patience", str(config.patience), "--framing", config.framing]
     if config.advice is not None:
         parts += ["--advice", str(Path(run_dir) / ADVICE_FILE)]
     if config.scenario:

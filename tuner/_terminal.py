@@ -51,6 +51,9 @@ class SweepProgress:
         if ev.kind == "start":
             self.console.print(f"Run directory: [bold]{ev.message}[/]")
             return
+        if ev.kind == "framing":
+            self.console.print(f"Framing: {ev.message}")
+            return
         if self._task is None:
             self._task = self._progress.add_task("trials", total=ev.n_requested,
                                                  completed=ev.n_finished, info="")

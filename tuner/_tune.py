@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from advisor.data import FRAMINGS
 from advisor.errors import ConfigError, InputError, InternalError
 from advisor.recommend._types import Advice
 from tuner._importance import param_importances
@@ -55,7 +56,8 @@ MAX_WORKER_DEATHS = 3  # consecutive trials whose worker died: then the sweep st
 @dataclass(frozen=True)
 class SweepEvent:
     """What ``progress`` receives. ``kind``: ``start`` (``message`` is the run
-    directory), ``trial_start``, ``epoch``, ``trial_end``, ``rerank_run`` (one
+    directory), ``framing`` (``message``: the choice of ``--framing auto`` and its
+    numbers), ``trial_start``, ``epoch``, ``trial_end``, ``rerank_run`` (one
     cross-validation training: ``trial``, and ``message`` "fold f/k, candidate
     j/n"), ``final_start`` or ``final_end``."""
 
@@ -347,7 +349,8 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
          storage: str | None = None, max_images: int | None = None, epochs: int | None = None,
          patience: int | None = None, export: tuple[str, ...] | list[str] | None = None,
          space: SearchSpace | None = None, cache_dir: str | Path | None = None,
-         refit: bool | None = None, rerank: int | None = None, isolate: bool = True,
+         refit: bool | None = None, rerank: int | None = None, framing: str | None = None,
+         isolate: bool = True,
          progress: Callable[[SweepEvent], None] | None = None) -> SweepResult:
     """Search, retrain the best configuration and export it.
 
@@ -396,6 +399,9 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
         raise ConfigError("The number of trials to re-rank must not be negative",
                           expected="0 (off) or the number of top trials to re-score",
                           received=str(rerank), fix="pass --rerank 5, or --rerank 0 to turn it off")
+    if framing is not None and framing not in ("auto", *FRAMINGS):
+        raise ConfigError("Unknown framing", expected=f"auto or one of {list(FRAMINGS)}",
+                          received=repr(framing), fix="pass --framing auto, squash or crop")
     if export is not None:
         from tuner._final import EXPORT_FORMATS
 
@@ -413,7 +419,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
         given = {k: v for k, v in dict(
             backend=backend, scenario=scenario, backbone=backbone, weights=weights,
             input_size=input_size, test_split=test_split, seed=seed, storage=storage,
-            max_images=max_images, epochs=epochs, patience=patience,
+            max_images=max_images, epochs=epochs, patience=patience, framing=framing,
             advice=advice_obj.to_dict() if advice_obj else None,
             space=space.to_dict() if space else None).items() if v is not None}
         given["dataset_fingerprint"] = fingerprint
@@ -460,7 +466,8 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             patience=int(patience or DEFAULT_PATIENCE), scenario=scenario,
             advice=advice_obj.to_dict() if advice_obj else None, space={},
             export=tuple(export or ("keras",)), refit=True if refit is None else bool(refit),
-            rerank=int(rerank or 0), advice_source=advice_source)
+            rerank=int(rerank or 0), advice_source=advice_source,
+            framing=framing or "auto")
         run_dir = new_run_dir(path, out)
 
     from tuner._data import prepare_data
@@ -468,8 +475,11 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
 
     cache = Path(cache_dir) if cache_dir is not None else run_dir / "cache"
     t = time.perf_counter()
-    data = prepare_data(path, input_size=config.input_size, test_split=config.test_split,
-                        seed=config.seed, max_images=config.max_images, cache_dir=cache)
+    data_args = dict(input_size=config.input_size, test_split=config.test_split,
+                     seed=config.seed, max_images=config.max_images, cache_dir=cache)
+    if config.framing == "auto" and config.framing_choice is None:
+        config = _choose_framing(path, config, data_args, timings, progress)
+    data = prepare_data(path, framing=config.resolved_framing, **data_args)
     timings["prepare_s"] = round(time.perf_counter() - t, 3)
     if config.rerank is None:  # a run stored before re-ranking existed
         config = replace(config, rerank=0)
@@ -483,8 +493,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
         from tuner._worker import WorkerRunner
 
         runner: Any = WorkerRunner(
-            dict(path=str(path), input_size=config.input_size, test_split=config.test_split,
-                 seed=config.seed, max_images=config.max_images, cache_dir=cache), runner_args)
+            dict(path=str(path), framing=config.resolved_framing, **data_args), runner_args)
     else:
         runner = TrialRunner(data, **runner_args)
     try:
@@ -493,6 +502,23 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     finally:
         if isolate:
             runner.close()
+
+
+def _choose_framing(path: str | Path, config: SweepConfig, data_args: dict, timings: dict,
+                    progress: Callable[[SweepEvent], None] | None) -> SweepConfig:
+    """``config`` with its ``--framing auto`` decided (:mod:`tuner._framing`)."""
+    from advisor.backbones import get_backbone, resolve_weights
+    from tuner._data import prepare_data
+    from tuner._framing import choose_framing
+
+    t = time.perf_counter()
+    spec = get_backbone(config.backbone)
+    data = {f: prepare_data(path, framing=f, **data_args) for f in FRAMINGS}
+    choice = choose_framing(data, spec, resolve_weights(spec, config.weights), seed=config.seed)
+    timings["framing_s"] = round(time.perf_counter() - t, 3)
+    if progress:
+        progress(SweepEvent("framing", 0, config.trials, message=choice.reason))
+    return replace(config, framing_choice=choice.to_dict())
 
 
 def _run_sweep(runner: Any, data: Any, config: SweepConfig, stored: SweepConfig | None,

@@ -27,6 +27,12 @@ class Backend(str, Enum):
     kerastuner = "kerastuner"
 
 
+class Framing(str, Enum):
+    auto = "auto"
+    squash = "squash"
+    crop = "crop"
+
+
 class Scenario(str, Enum):
     feature_extractor = "feature_extractor"
     partial_freeze = "partial_freeze"
@@ -77,6 +83,12 @@ def tltune(
     image_size: Annotated[Optional[int], typer.Option(
         "--image-size", help="Input side in pixels [default: the advice's, else 160].",
         show_default=False)] = None,
+    framing: Annotated[Optional[Framing], typer.Option(
+        help="How an image becomes the square input: squash (resize whole, ignoring the "
+             "aspect ratio), crop (keep the aspect ratio, central square of 87.5% of the "
+             "shorter side, as ImageNet is evaluated), or auto (the better of the two for a "
+             "linear probe on the training images, squash unless crop wins by more than one "
+             "standard error) [default: auto].", show_default=False)] = None,
     test_split: Annotated[Optional[str], typer.Option(
         help="Split folder to test on (e.g. val) when there is no test/ folder "
              "[default: test/ if present, else a held-out part of train].",
@@ -140,7 +152,8 @@ def tltune(
                           test_split=test_split, seed=seed, out=out, resume=resume,
                           storage=storage, max_images=max_images, epochs=epochs,
                           patience=patience, export=exports, refit=refit, rerank=rerank,
-                          isolate=isolate, progress=show)
+                          framing=framing.value if framing else None, isolate=isolate,
+                          progress=show)
     except TLError as e:
         raise _fail(err, e) from None
     except KeyboardInterrupt:

@@ -1,11 +1,14 @@
 """Datasets: finding the files (layouts, manifests) and decoding images robustly."""
 
 from advisor.data._images import (
+    CROP_FRACTION,
     DEFAULT_MAX_PIXELS,
+    FRAMINGS,
     Decoded,
     ImageInfo,
     ImageReadError,
     decode_image,
+    frame,
     hamming,
     phash,
     to_rgb,
@@ -21,7 +24,9 @@ from advisor.data._layout import (
 )
 
 __all__ = [
+    "CROP_FRACTION",
     "DEFAULT_MAX_PIXELS",
+    "FRAMINGS",
     "IMAGE_EXTENSIONS",
     "DatasetIndex",
     "Decoded",
@@ -34,6 +39,7 @@ __all__ = [
     "iter_decoded",
     "scan_files",
     "decode_image",
+    "frame",
     "hamming",
     "phash",
     "scan_layout",

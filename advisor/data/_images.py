@@ -24,6 +24,9 @@ __all__ = [
     "Decoded",
     "ImageReadError",
     "decode_image",
+    "FRAMINGS",
+    "CROP_FRACTION",
+    "frame",
     "to_rgb",
     "phash",
     "hamming",
@@ -31,6 +34,10 @@ __all__ = [
 
 DEFAULT_MAX_PIXELS = 100_000_000  # above this a file is reported as a decompression bomb
 THUMB_SIZE = 16  # side of the RGB thumbnail used for the pixel baseline and near-duplicates
+
+FRAMINGS = ("squash", "crop")
+# ImageNet evaluation convention (resize to 256, centre 224): the framing the backbones saw.
+CROP_FRACTION = 0.875
 
 Image.MAX_IMAGE_PIXELS = None  # we enforce our own limit (with a clear finding) before decoding
 
@@ -120,9 +127,29 @@ def hamming(a: str | int, b: str | int) -> int:
     return bin(x).count("1")
 
 
+def frame(img: Image.Image, size: int, framing: str = "squash") -> np.ndarray:
+    """``img`` as a ``size`` x ``size`` uint8 array.
+
+    ``"squash"`` resizes the whole image, ignoring its aspect ratio. ``"crop"`` keeps the
+    aspect ratio and takes the central square whose side is :data:`CROP_FRACTION` of the
+    shorter side (for a square image, a 12.5 % zoom into the centre)."""
+    if framing == "squash":
+        return np.asarray(img.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+    if framing != "crop":
+        raise ValueError(f"framing must be one of {FRAMINGS}, not {framing!r}")
+    w, h = img.size
+    side = CROP_FRACTION * min(w, h)
+    box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
+    return np.asarray(img.resize((size, size), Image.Resampling.BILINEAR, box=box),
+                      dtype=np.uint8)
+
+
 def decode_image(data: bytes, size: int | None = None, *,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
-    """Decode ``data`` (the file's bytes). Raises :class:`ImageReadError`."""
+                 max_pixels: int = DEFAULT_MAX_PIXELS, framing: str = "squash") -> Decoded:
+    """Decode ``data`` (the file's bytes), the model input framed by ``framing`` (see
+    :func:`frame`). Raises :class:`ImageReadError`."""
+    if framing not in FRAMINGS:
+        raise ValueError(f"framing must be one of {FRAMINGS}, not {framing!r}")
     md5 = hashlib.md5(data).hexdigest()
     n = len(data)
     if n == 0:
@@ -142,7 +169,9 @@ def decode_image(data: bytes, size: int | None = None, *,
             mode = img.mode
             n_frames = getattr(img, "n_frames", 1)
             if fmt == "JPEG" and size:
-                img.draft("RGB", (size, size))  # DCT-domain downscale: big JPEGs decode fast
+                # DCT-domain downscale (big JPEGs decode fast), never below what framing needs
+                need = size if framing == "squash" else int(np.ceil(size / CROP_FRACTION))
+                img.draft("RGB", (need, need))
             img.load()
             img = ImageOps.exif_transpose(img)
             rgb = to_rgb(img)
@@ -167,7 +196,7 @@ def decode_image(data: bytes, size: int | None = None, *,
     gray32 = probe.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     pixels = None
     if size:
-        pixels = np.asarray(rgb.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+        pixels = frame(rgb, size, framing)
     info = ImageInfo(md5=md5, n_bytes=n, width=w, height=h, mode=mode, format=fmt,
                      phash=f"{phash(gray32):016x}", grayscale=grayscale, n_frames=n_frames)
     return Decoded(info=info, pixels=pixels, thumb=thumb)

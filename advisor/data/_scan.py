@@ -49,14 +49,14 @@ def default_workers() -> int:
     return max(2, min(8, (os.cpu_count() or 2) * 2))
 
 
-def _open(item: ImageItem, size: int | None, max_pixels: int):
+def _open(item: ImageItem, size: int | None, max_pixels: int, framing: str = "squash"):
     # Files with other extensions are opened too: a mislabelled image is usable.
     try:
         data = item.path.read_bytes()
     except OSError as e:
         return ScannedFile(item, None, "unreadable", f"cannot read the file: {e.strerror or e}"), None, None
     try:
-        dec = decode_image(data, size, max_pixels=max_pixels)
+        dec = decode_image(data, size, max_pixels=max_pixels, framing=framing)
     except ImageReadError as e:
         kind = e.kind
         if kind == "not_image" and item.path.suffix.lower() not in IMAGE_EXTENSIONS:
@@ -69,20 +69,22 @@ def _open(item: ImageItem, size: int | None, max_pixels: int):
 
 def iter_decoded(items: Sequence[ImageItem], size: int | None, *,
                  max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None,
+                 framing: str = "squash",
                  ) -> Iterator[tuple[ScannedFile, np.ndarray | None, np.ndarray | None]]:
-    """Yield ``(scanned, pixels, thumb)`` in input order, decoding in a thread pool."""
+    """Yield ``(scanned, pixels, thumb)`` in input order, decoding in a thread pool;
+    ``pixels`` framed by ``framing`` (:func:`~advisor.data.frame`)."""
     workers = workers or default_workers()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         window = workers * 4
         futures = []
         it = iter(items)
         for item in it:
-            futures.append(pool.submit(_open, item, size, max_pixels))
+            futures.append(pool.submit(_open, item, size, max_pixels, framing))
             if len(futures) >= window:
                 break
         for item in it:
             yield futures.pop(0).result()
-            futures.append(pool.submit(_open, item, size, max_pixels))
+            futures.append(pool.submit(_open, item, size, max_pixels, framing))
         for f in futures:
             yield f.result()
 

@@ -11,7 +11,7 @@ import numpy as np
 from advisor.errors import InputError
 from advisor.measure._types import CurvePoint, ProbeResult
 
-__all__ = ["PROBE_C", "probe"]
+__all__ = ["PROBE_C", "probe", "probe_folds"]
 
 # Inverse L2 strength of the probe, fixed for every dataset (never tuned per dataset).
 # sklearn's loss is C * sum(log-loss) + |w|^2 / 2 on standardised features, so the
@@ -134,6 +134,20 @@ def probe(features: np.ndarray, labels: np.ndarray, *, folds: int = 5,
         majority=float(counts.max() / counts.sum()), learning_curve=curve,
         folds_requested=int(folds), n_unconverged=unconverged, dims=int(x.shape[1]),
         notes=tuple(notes))
+
+
+def probe_folds(features: np.ndarray, labels: np.ndarray, *, folds: int = 5, seed: int = 0,
+                max_iter: int = 300) -> np.ndarray:
+    """The probe's accuracy on each fold (the folds :func:`probe` uses with this ``seed``;
+    fewer when the smallest class is smaller), for paired comparisons of two feature
+    sets of the same images."""
+    from threadpoolctl import threadpool_limits
+
+    x, y, counts = _validate(features, labels, folds, (1.0,))
+    with threadpool_limits(limits=1):
+        acc, _, _, _ = _cross_validate(_standardise(x).astype(np.float32), y,
+                                       int(min(folds, counts.min())), (1.0,), seed, max_iter)
+    return acc[:, -1]
 
 
 def _cross_validate(x: np.ndarray, y: np.ndarray, k: int, fractions: tuple[float, ...],

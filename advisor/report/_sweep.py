@@ -259,6 +259,9 @@ def _data(d: dict) -> list[Block]:
     blocks: list[Block] = []
     facts = [("Dataset", str(data.get("root", DASH))),
              ("Input size", f"{data['input_size']} px" if data.get("input_size") else DASH)]
+    choice = (d.get("config") or {}).get("framing_choice")
+    if choice or data.get("framing"):
+        facts.append(("Framing", choice["reason"] if choice else f"{data['framing']} (given)"))
     facts += [(f"{k} split", str(v)) for k, v in (data.get("split_source") or {}).items()]
     if data.get("skipped"):
         facts.append(("Files left out", num(len(data["skipped"]))))

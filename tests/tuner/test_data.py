@@ -135,6 +135,30 @@ def test_cache_dir_reuses_decoded_arrays(flat: Path, tmp_path: Path) -> None:
     assert not any("reused" in n for n in c.notes) and c.fingerprint != a.fingerprint
 
 
+def test_framing_changes_pixels_and_fingerprint_not_files(tmp_path: Path) -> None:
+    from PIL import Image
+
+    root = tmp_path / "wide"
+    for c, colour in (("a", (200, 0, 0)), ("b", (0, 0, 200))):
+        (root / c).mkdir(parents=True)
+        for i in range(6):
+            arr = np.zeros((20, 60, 3), np.uint8)
+            arr[:] = colour
+            arr[:, :20] = (0, 255, 0)  # a green left third: squash keeps it, crop cuts it
+            Image.fromarray(arr).save(root / c / f"{i}.png")
+    sq = prepare_data(root, input_size=16, cache_dir=tmp_path / "c")
+    cr = prepare_data(root, input_size=16, framing="crop", cache_dir=tmp_path / "c")
+    assert (sq.framing, cr.framing) == ("squash", "crop")
+    assert sq.files_train == cr.files_train and np.array_equal(sq.y_val, cr.y_val)
+    assert sq.fingerprint != cr.fingerprint
+    assert sq.x_train[:, :, 0, 1].min() > 200 and cr.x_train[..., 1].max() < 50
+    again = prepare_data(root, input_size=16, framing="crop", cache_dir=tmp_path / "c")
+    assert any("reused" in n for n in again.notes) and again.framing == "crop"
+    assert np.array_equal(again.x_train, cr.x_train) and cr.to_dict()["framing"] == "crop"
+    with pytest.raises(ConfigError, match="framing"):
+        prepare_data(root, input_size=16, framing="pad")
+
+
 def test_bad_fractions_are_config_errors(flat: Path) -> None:
     with pytest.raises(ConfigError):
         prepare_data(flat, val_fraction=0.0)

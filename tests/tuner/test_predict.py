@@ -81,3 +81,32 @@ def test_missing_model_or_mismatched_labels_are_input_errors(exported: dict, tmp
     (copy / "labels.json").write_text(json.dumps({"classes": ["only", "two"]}))
     with pytest.raises(InputError, match="labels.json does not match"):
         predict(copy, [])
+
+
+def test_images_are_framed_as_in_training(exported: dict, tmp_path: Path) -> None:
+    import keras
+
+    assert json.loads((exported["dir"] / "labels.json").read_text())["framing"] == "squash"
+    # A model whose output follows the mean colour, so framing shows in its probabilities.
+    inp = keras.Input((32, 32, 3))
+    dense = keras.layers.Dense(3, activation="softmax")
+    model = keras.Model(inp, dense(keras.layers.GlobalAveragePooling2D()(inp)))
+    dense.set_weights([np.eye(3, dtype=np.float32) / 50, np.zeros(3, np.float32)])
+    folder = tmp_path / "m"
+    folder.mkdir()
+    model.save(folder / "model.keras")
+    classes = ["r", "g", "b"]
+    wide = tmp_path / "wide.png"
+    a = np.zeros((30, 90, 3), np.uint8)
+    a[:] = (255, 0, 0)
+    a[:, 30:60] = (0, 255, 0)  # green centre, red sides
+    Image.fromarray(a).save(wide)
+    probs = {f: np.asarray(model.predict(decode_image(wide.read_bytes(), 32, framing=f)
+                                         .pixels[None].astype(np.float32), verbose=0))[0]
+             for f in ("squash", "crop")}
+    assert probs["squash"].argmax() == 0 and probs["crop"].argmax() == 1
+    for meta, f in (({"framing": "crop"}, "crop"), ({"framing": "squash"}, "squash"),
+                    ({}, "squash")):  # an export older than the key was squashed
+        (folder / "labels.json").write_text(json.dumps({"classes": classes, **meta}))
+        got = dict(predict(folder, [wide], top=3)[0].top)
+        assert got == pytest.approx(dict(zip(classes, probs[f].tolist())), abs=1e-5)

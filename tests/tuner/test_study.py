@@ -76,8 +76,10 @@ def test_redact_and_reproduce_command(tmp_path):
     cmd = reproduce_command(config(scenario="partial_freeze", max_images=100,
                                    advice={"scenario": "x"}), tmp_path)
     for part in ("tltune /data/ds", "--trials 30", "--scenario partial_freeze",
-                 "--max-images 100", "--seed 0", f"--advice {tmp_path / 'advice.json'}"):
+                 "--max-images 100", "--seed 0", f"--advice {tmp_path / 'advice.json'}",
+                 "--framing squash"):
         assert part in cmd
+    assert "--framing auto" in reproduce_command(config(framing="auto"), tmp_path)
 
 
 def record(n: int, sampled: dict, acc: float, state: str = "COMPLETE") -> TrialRecord:
@@ -135,6 +137,13 @@ def test_results_json_is_complete(done_sweep):
     assert json.loads(done_sweep["json"].read_text())["trials"] == d["trials"]
     assert SweepResult.from_dict(d).to_dict() == d
     assert (run / "config.json").is_file() and (run / "study.db").is_file()
+    # --framing auto (the default) decided before the search, and everything follows it
+    choice = d["config"]["framing_choice"]
+    assert d["config"]["framing"] == "auto" and choice["framing"] in ("squash", "crop")
+    assert d["data"]["framing"] == d["final"]["framing"] == choice["framing"]
+    assert json.loads(Path(d["final"]["labels_path"]).read_text())["framing"] == choice["framing"]
+    assert "framing_s" in d["timings"] and "--framing auto" in d["command"]
+    assert f"Framing: {choice['reason']}" in " ".join(done_sweep["stdout"].split())
 
 
 @pytest.mark.slow
@@ -149,6 +158,11 @@ def test_resume_refuses_a_changed_configuration(done_sweep):
     assert e.value.exit_code == 2
     with pytest.raises(ConfigError):
         tune(resume=run, scenario="full_finetune")
+    with pytest.raises(ConfigError) as e:
+        tune(resume=run, framing="crop")
+    assert "framing" in e.value.what
+    with pytest.raises(ConfigError, match="framing"):
+        tune(done_sweep["dataset"], framing="pad")
     assert (run / "results.json").read_bytes() == before  # nothing written
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from advisor.data import ImageReadError, decode_image, hamming, to_rgb
+from advisor.data import CROP_FRACTION, ImageReadError, decode_image, frame, hamming, to_rgb
 from advisor.data._images import THUMB_SIZE
 
 
@@ -157,6 +157,48 @@ def test_big_jpeg_is_decoded_to_the_requested_size() -> None:
     dec = decode_image(data, 96)
     assert dec.pixels.shape == (96, 96, 3)
     assert (dec.info.width, dec.info.height) == (1600, 1200)  # the file's size, not the draft's
+
+
+# ------------------------------------------------------------------ framing
+
+def _bands(w: int, h: int, inner: int) -> Image.Image:
+    """Red image with a green vertical band ``inner`` pixels wide in the middle."""
+    a = np.zeros((h, w, 3), np.uint8)
+    a[..., 0] = 255
+    a[:, (w - inner) // 2:(w + inner) // 2] = (0, 255, 0)
+    return Image.fromarray(a)
+
+
+def test_squash_keeps_the_whole_wide_image_crop_keeps_its_centre() -> None:
+    img = _bands(300, 100, 100)  # 3:1, green in the middle third
+    squash, crop = frame(img, 32, "squash"), frame(img, 32, "crop")
+    assert squash.shape == crop.shape == (32, 32, 3)
+    # squash: red left and right thirds survive; crop: the central 87.5 x 87.5 is all green
+    assert squash[:, 0, 0].min() > 200 and squash[:, -1, 0].min() > 200
+    assert crop[..., 1].min() > 200 and crop[..., 0].max() < 50
+
+
+def test_crop_of_a_square_image_cuts_a_border_of_one_sixteenth() -> None:
+    a = np.zeros((128, 128, 3), np.uint8)
+    a[6:-6, 6:-6] = 255  # a 6-pixel black border, inside the 8 pixels crop cuts per side
+    img = Image.fromarray(a)
+    assert (1 - CROP_FRACTION) / 2 * 128 == 8
+    assert frame(img, 64, "squash")[0].max() < 50  # the border is still there
+    assert frame(img, 64, "crop").min() > 200  # gone
+    with pytest.raises(ValueError, match="framing"):
+        frame(img, 64, "pad")
+
+
+def test_decode_image_frames_big_jpegs_from_enough_pixels() -> None:
+    # draft() must keep at least size / CROP_FRACTION on the short side for crop
+    data = encode(_bands(2400, 1200, 1200), "JPEG", quality=95)
+    dec = decode_image(data, 96, framing="crop")
+    assert dec.pixels.shape == (96, 96, 3)
+    assert dec.pixels[..., 1].mean() > 230 and dec.pixels[..., 0].mean() < 25
+    squash = decode_image(data, 96).pixels
+    assert squash[:, :10, 0].mean() > 230  # the red sides
+    with pytest.raises(ValueError, match="framing"):
+        decode_image(data, 96, framing="pad")
 
 
 def test_animated_gif_frames_are_counted() -> None:

@@ -1,0 +1,100 @@
+"""Squash or crop: what ``--framing auto`` chooses on the real datasets, and what each
+framing gives on their test splits.
+
+For each dataset (its ``val/`` folder is the test split, as in ``docs/accuracy.md``):
+:func:`tuner._framing.choose_framing` on train (the choice ``tltune`` makes, with its
+numbers), then, as a diagnostic the choice never sees, the same linear probe fitted on
+those train images and scored once on test, per framing.
+
+    python benchmarks/framing_probe.py                       # all four, 224 px
+    python benchmarks/framing_probe.py --datasets hymenoptera --size 160
+    python benchmarks/framing_probe.py --quick               # smoke run: 60 images, 96 px
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SHARED = Path(os.environ.get("TL_SHARED", REPO.parent / "shared"))
+DATASETS = ("hymenoptera", "chest_xray", "eurosat5", "tf_flowers")
+
+
+def test_probe(data: dict, spec, weights, seed: int, max_images: int) -> dict[str, float]:
+    """Probe accuracy on test per framing: fitted on (a sample of) train + val."""
+    from advisor.measure._probe import PROBE_C, _standardise
+    from sklearn.linear_model import LogisticRegression
+
+    from tuner._framing import _pooled_features, _sample
+
+    out = {}
+    for f, d in data.items():
+        y = np.concatenate([d.y_train, d.y_val])
+        rows = _sample(y, max_images, seed)
+        x = np.concatenate([d.x_train, d.x_val])[rows]
+        both = _standardise(np.concatenate([
+            _pooled_features(x, spec, weights, seed),
+            _pooled_features(d.x_test, spec, weights, seed)]))  # no labels: as the probe does
+        clf = LogisticRegression(C=PROBE_C, max_iter=1000).fit(both[:len(rows)], y[rows])
+        out[f] = float((clf.predict(both[len(rows):]) == d.y_test).mean())
+    return out
+
+
+def run(name: str, size: int, seed: int, max_images: int | None, cache: Path) -> dict:
+    from advisor.backbones import get_backbone, resolve_weights
+    from tuner._data import prepare_data
+    from tuner._framing import MAX_PROBE_IMAGES, choose_framing
+
+    root = Path(name) if Path(name).is_dir() else SHARED / "data" / name
+    t = time.perf_counter()
+    data = {f: prepare_data(root, input_size=size, test_split="val", seed=seed,
+                            max_images=max_images, cache_dir=cache, framing=f)
+            for f in ("squash", "crop")}
+    decode_s = time.perf_counter() - t
+    spec = get_backbone("mobilenet_v2")
+    weights = resolve_weights(spec, "imagenet")
+    choice = choose_framing(data, spec, weights, seed=seed)
+    test = test_probe(data, spec, weights, seed, MAX_PROBE_IMAGES)
+    return {"dataset": name, "size": size, "decode_s": round(decode_s, 1),
+            "choice": choice.to_dict(), "test_accuracy": test,
+            "n_test": int(len(data["squash"].y_test))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default=",".join(DATASETS))
+    ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="60 images of hymenoptera at 96 px")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "framing_probe")
+    args = ap.parse_args(argv)
+    names = ["hymenoptera"] if args.quick else args.datasets.split(",")
+    size = 96 if args.quick else args.size
+    max_images = 60 if args.quick else None
+    cache = Path(os.environ.get("TMPDIR", "/tmp")) / "tl-framing-probe"
+    print(f"{'dataset':<12} {'probe on train: squash / crop (diff ± se)':<44} "
+          f"{'choice':<7} {'test: squash / crop':<20} {'seconds':>7}")
+    for name in names:
+        r = run(name, size, args.seed, max_images, cache)
+        c, t = r["choice"], r["test_accuracy"]
+        cv = (f"{c['accuracy']['squash']:.3f} / {c['accuracy']['crop']:.3f} "
+              f"({100 * c['difference']:+.1f} ± {100 * c['std_error']:.1f} pts)"
+              if c["accuracy"] else c["note"])
+        print(f"{name:<12} {cv:<44} {c['framing']:<7} "
+              f"{t['squash']:.3f} / {t['crop']:.3f}{'':<6} {c['seconds']:>7.1f}", flush=True)
+        if not args.quick:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / f"{name}-{size}.json").write_text(json.dumps(r, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""choose_framing: the probe compares framings on the same images and follows the evidence;
+tune() records the choice, resumes with it and frames the data with it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from advisor.backbones import get_backbone, resolve_weights
+from advisor.errors import ConfigError
+from tuner._data import prepare_data
+from tuner._framing import FramingChoice, choose_framing
+
+pytestmark = pytest.mark.slow
+
+SPEC = get_backbone("mobilenet_v2")
+
+
+def border_classes(root: Path, n: int = 16, size: int = 128, seed: int = 0) -> Path:
+    """Two classes told apart only by a 6-pixel frame (red or blue) around the same kind
+    of noise: squashing keeps the frame, cropping (8 pixels per side at 128) cuts it."""
+    rng = np.random.default_rng(seed)
+    for name, colour in (("red", (255, 0, 0)), ("blue", (0, 0, 255))):
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            a = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+            for sl in (np.s_[:6], np.s_[-6:], np.s_[:, :6], np.s_[:, -6:]):
+                a[sl] = colour
+            Image.fromarray(a).save(root / name / f"{i:02d}.png")
+    return root
+
+
+def framed(root: Path, **kw) -> dict:
+    return {f: prepare_data(root, input_size=64, framing=f, **kw) for f in ("squash", "crop")}
+
+
+def test_a_signal_in_the_border_keeps_squash(tmp_path: Path, imagenet_weights: Path) -> None:
+    data = framed(border_classes(tmp_path / "ds"))
+    c = choose_framing(data, SPEC, resolve_weights(SPEC, str(imagenet_weights)), seed=0)
+    assert c.framing == "squash"
+    assert c.accuracy["squash"] >= 0.95 and c.accuracy["crop"] <= 0.8  # crop: near chance
+    assert c.difference == pytest.approx(c.accuracy["crop"] - c.accuracy["squash"])
+    assert c.std_error > 0 and (c.folds, c.repeats) == (5, 3)
+    n = len(data["squash"].y_train) + len(data["squash"].y_val)
+    assert c.n_images == n  # train + val, never test
+    assert "crop - squash" in c.reason
+    assert FramingChoice.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+
+
+def test_sampling_caps_the_images_and_mismatched_data_is_refused(tmp_path: Path) -> None:
+    root = border_classes(tmp_path / "ds")
+    data = framed(root)
+    c = choose_framing(data, SPEC, resolve_weights(SPEC, "none"), max_images=12)
+    assert c.n_images == 12
+    other = prepare_data(root, input_size=64, framing="crop", seed=1)  # other splits
+    with pytest.raises(ConfigError, match="different images"):
+        choose_framing({"squash": data["squash"], "crop": other}, SPEC,
+                       resolve_weights(SPEC, "none"))
+    with pytest.raises(ConfigError, match="every framing"):
+        choose_framing({"squash": data["squash"]}, SPEC, resolve_weights(SPEC, "none"))
+
+
+def test_too_few_images_to_cross_validate_keep_squash_and_say_why(tmp_path: Path) -> None:
+    root = border_classes(tmp_path / "ds", n=16)
+    for p in sorted((root / "blue").iterdir())[2:]:
+        p.unlink()  # 2 blue images: after the test and val hold-outs, one or none is left
+    data = framed(root)
+    c = choose_framing(data, SPEC, resolve_weights(SPEC, "none"))
+    assert c.framing == "squash" and c.accuracy == {} and "too few" in c.reason
