@@ -474,11 +474,11 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     from tuner._runner import TrialRunner
 
     cache = Path(cache_dir) if cache_dir is not None else run_dir / "cache"
-    t = time.perf_counter()
     data_args = dict(input_size=config.input_size, test_split=config.test_split,
                      seed=config.seed, max_images=config.max_images, cache_dir=cache)
     if config.framing == "auto" and config.framing_choice is None:
         config = _choose_framing(path, config, data_args, timings, progress)
+    t = time.perf_counter()
     data = prepare_data(path, framing=config.resolved_framing, **data_args)
     timings["prepare_s"] = round(time.perf_counter() - t, 3)
     if config.rerank is None:  # a run stored before re-ranking existed

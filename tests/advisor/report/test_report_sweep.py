@@ -102,3 +102,20 @@ def test_cross_validation_table_when_the_top_trials_were_reranked(sweep_results)
     assert [table.rows[j][0] for j in table.highlight] == [f"#{numbers[1]}"]
     assert not any(isinstance(b, Heading) and "Cross-validation" in b.text
                    for b in _blocks(sweep_document(sweep_results), "search"))
+
+
+def test_data_facts_name_the_framing_and_its_reason(sweep_results):
+    from advisor.report._doc import KeyValues
+
+    def framing_fact(results):
+        blocks = _blocks(sweep_document(results), "reproduce")
+        facts = dict(next(b for b in blocks if isinstance(b, KeyValues)).items)
+        return facts.get("Framing")
+
+    assert framing_fact(sweep_results) is None  # results older than framing: no line
+    given = copy.deepcopy(sweep_results)
+    given["data"]["framing"] = "crop"
+    assert framing_fact(given) == "crop (given)"
+    auto = copy.deepcopy(given)
+    auto["config"]["framing_choice"] = {"framing": "crop", "reason": "crop (a probe said so)"}
+    assert framing_fact(auto) == "crop (a probe said so)"
