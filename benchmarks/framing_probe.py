@@ -2,9 +2,10 @@
 framing gives on their test splits.
 
 For each dataset (its ``val/`` folder is the test split, as in ``docs/accuracy.md``):
-:func:`tuner._framing.choose_framing` on train (the choice ``tltune`` makes, with its
-numbers), then, as a diagnostic the choice never sees, the same linear probe fitted on
-those train images and scored once on test, per framing.
+the share of non-square images; the paired probe of both framings on train
+(:func:`tuner._framing.choose_framing` with ``probe_square=True``, so square sets are
+measured too); what ``--framing auto`` chooses; and, as a diagnostic no choice sees,
+the same linear probe fitted on those train images and scored once on test, per framing.
 
     python benchmarks/framing_probe.py                       # all four, 224 px
     python benchmarks/framing_probe.py --datasets hymenoptera --size 160
@@ -61,10 +62,11 @@ def run(name: str, size: int, seed: int, max_images: int | None, cache: Path) ->
     decode_s = time.perf_counter() - t
     spec = get_backbone("mobilenet_v2")
     weights = resolve_weights(spec, "imagenet")
-    choice = choose_framing(data, spec, weights, seed=seed)
+    probed = choose_framing(data, spec, weights, seed=seed, probe_square=True)
+    auto = choose_framing(data, spec, weights, seed=seed) if probed.non_square <= 0.5 else probed
     test = test_probe(data, spec, weights, seed, MAX_PROBE_IMAGES)
     return {"dataset": name, "size": size, "decode_s": round(decode_s, 1),
-            "choice": choice.to_dict(), "test_accuracy": test,
+            "probe": probed.to_dict(), "auto": auto.to_dict(), "test_accuracy": test,
             "n_test": int(len(data["squash"].y_test))}
 
 
@@ -80,15 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     size = 96 if args.quick else args.size
     max_images = 60 if args.quick else None
     cache = Path(os.environ.get("TMPDIR", "/tmp")) / "tl-framing-probe"
-    print(f"{'dataset':<12} {'probe on train: squash / crop (diff ± se)':<44} "
-          f"{'choice':<7} {'test: squash / crop':<20} {'seconds':>7}")
+    print(f"{'dataset':<12} {'non-square':>10}  {'probe on train: squash / crop (diff ± se)':<44} "
+          f"{'auto':<7} {'test: squash / crop':<20} {'probe s':>7}")
     for name in names:
         r = run(name, size, args.seed, max_images, cache)
-        c, t = r["choice"], r["test_accuracy"]
+        c, t = r["probe"], r["test_accuracy"]
         cv = (f"{c['accuracy']['squash']:.3f} / {c['accuracy']['crop']:.3f} "
               f"({100 * c['difference']:+.1f} ± {100 * c['std_error']:.1f} pts)"
-              if c["accuracy"] else c["note"])
-        print(f"{name:<12} {cv:<44} {c['framing']:<7} "
+              if c["accuracy"] else c["note"][:44])
+        print(f"{name:<12} {c['non_square']:>10.0%}  {cv:<44} {r['auto']['framing']:<7} "
               f"{t['squash']:.3f} / {t['crop']:.3f}{'':<6} {c['seconds']:>7.1f}", flush=True)
         if not args.quick:
             args.out.mkdir(parents=True, exist_ok=True)

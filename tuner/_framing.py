@@ -2,16 +2,19 @@
 
 ``squash`` resizes the whole image and distorts its aspect ratio; ``crop`` keeps the
 aspect ratio and takes the central square of 87.5 % of the shorter side, the way the
-ImageNet backbones were evaluated (:func:`advisor.data.frame`). Which one transfers
-better depends on the data: on hymenoptera (photos of 3:2 to 4:3, insects near the
-centre) a linear probe gains 1.5 points from ``crop``; on chest_xray and eurosat5
-(square images whose borders matter) it loses 0.3 (``benchmarks/framing_probe.py``).
+ImageNet backbones were evaluated (:func:`advisor.data.frame`).
 
-So the tuner measures it before the search, on the images the search may use (train +
-validation, never test): pooled ImageNet features of each framing, and the same
-linear probe as the advisor's (:func:`advisor.measure.probe_folds`) on the same
-stratified folds, repeated with several seeds. The framing with the higher mean
-accuracy wins; a tie keeps ``squash``.
+* Square images: ``squash`` distorts nothing, and ``crop`` could only cut the borders,
+  so ``auto`` keeps ``squash`` without measuring (when at most half of the probed
+  images are non-square).
+* Otherwise the tuner measures, on the images the search may use (train + validation,
+  never test): pooled ImageNet features of each framing, and the same linear probe as
+  the advisor's (:func:`advisor.measure.probe_folds`) on the same stratified folds,
+  repeated with several seeds. The framing with the higher mean accuracy wins; a tie
+  keeps ``squash``.
+
+``benchmarks/framing_probe.py`` prints the choice on the real datasets and, as a
+diagnostic the choice never sees, each framing's probe accuracy on their test splits.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class FramingChoice:
     folds: int
     repeats: int
     seconds: float
+    non_square: float = 0.0  # share of the probed images whose width and height differ
     note: str = ""  # why no probe ran, when none did
 
     @property
@@ -51,7 +55,8 @@ class FramingChoice:
         if self.note:
             return f"{self.framing} ({self.note})"
         other = "squash" if self.framing == "crop" else "crop"
-        return (f"{self.framing} (a linear probe on {self.n_images} train + val images scored "
+        return (f"{self.framing} ({self.non_square:.0%} of the images are not square; a linear "
+                f"probe on {self.n_images} train + val images scored "
                 f"{self.accuracy[self.framing]:.3f}, against {self.accuracy[other]:.3f} with "
                 f"{other}; {self.repeats} x {self.folds}-fold, crop - squash = "
                 f"{100 * self.difference:+.1f} ± {100 * self.std_error:.1f} points)")
@@ -78,6 +83,23 @@ def _sample(y: np.ndarray, limit: int, seed: int) -> np.ndarray:
     return np.sort(keep)
 
 
+def _non_square(root, files: list[str]) -> float:
+    """Share of ``files`` (relative to ``root``) whose stored width and height differ;
+    files Pillow cannot open any more are left out."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    shapes = []
+    for f in files:
+        try:
+            with Image.open(Path(root) / f) as im:
+                shapes.append(im.size[0] != im.size[1])
+        except OSError:
+            continue
+    return float(np.mean(shapes)) if shapes else 0.0
+
+
 def _pooled_features(x: np.ndarray, spec, weights, seed: int, batch_size: int = 32
                      ) -> np.ndarray:
     import keras
@@ -95,13 +117,16 @@ def _pooled_features(x: np.ndarray, spec, weights, seed: int, batch_size: int = 
 
 
 def choose_framing(data: dict, spec, weights, *, seed: int = 0,
-                   max_images: int = MAX_PROBE_IMAGES) -> FramingChoice:
-    """Probe each framing's features and pick the better one.
+                   max_images: int = MAX_PROBE_IMAGES, probe_square: bool = False
+                   ) -> FramingChoice:
+    """Keep ``squash`` for square images, else probe each framing's features and pick
+    the better one.
 
     ``data`` maps each of :data:`advisor.data.FRAMINGS` to the
     :class:`~tuner._data.PreparedData` of the same files framed that way; ``spec`` and
     ``weights`` are the backbone and its resolved weights source. Only the train and
-    validation rows are used.
+    validation rows are used. ``probe_square=True`` probes square images too and lets
+    the probe choose (a diagnostic: ``benchmarks/framing_probe.py``).
     """
     from advisor.measure import probe_folds
 
@@ -121,13 +146,22 @@ def choose_framing(data: dict, spec, weights, *, seed: int = 0,
                               fix="prepare both with the same split arguments")
     rows = _sample(y, max_images, seed)
     y = y[rows]
-    smallest = int(np.bincount(y, minlength=ref.n_classes).min())
-    if smallest < 2:
+    non_square = _non_square(ref.root, [files[i] for i in rows])
+
+    def unmeasured(note: str) -> FramingChoice:
         return FramingChoice(framing="squash", accuracy={}, difference=0.0, std_error=0.0,
                              n_images=int(len(rows)), folds=0, repeats=0,
                              seconds=round(time.perf_counter() - t0, 3),
-                             note=f"kept, not measured: a class has {smallest} train + val "
-                                  "image(s), too few to cross-validate a probe")
+                             non_square=non_square, note=note)
+
+    if non_square <= 0.5 and not probe_square:
+        return unmeasured(f"not measured: {1 - non_square:.0%} of {len(rows)} train + val "
+                          "images are square, so squash keeps them whole without distortion "
+                          "and crop could only cut their borders")
+    smallest = int(np.bincount(y, minlength=ref.n_classes).min())
+    if smallest < 2:
+        return unmeasured(f"not measured: a class has {smallest} train + val image(s), too "
+                          "few to cross-validate a probe")
     acc: dict[str, np.ndarray] = {}
     for f, d in data.items():
         feats = _pooled_features(np.concatenate([d.x_train, d.x_val])[rows], spec, weights,
@@ -143,4 +177,4 @@ def choose_framing(data: dict, spec, weights, *, seed: int = 0,
     return FramingChoice(framing="crop" if mean["crop"] > mean["squash"] else "squash",
                          accuracy=mean, difference=float(diff.mean()), std_error=se,
                          n_images=int(len(rows)), folds=int(k), repeats=REPEATS,
-                         seconds=round(time.perf_counter() - t0, 3))
+                         seconds=round(time.perf_counter() - t0, 3), non_square=non_square)

@@ -84,11 +84,11 @@ def tltune(
         "--image-size", help="Input side in pixels [default: the advice's, else 160].",
         show_default=False)] = None,
     framing: Annotated[Optional[Framing], typer.Option(
-        help="How an image becomes the square input: squash (resize whole, ignoring the "
-             "aspect ratio), crop (keep the aspect ratio, central square of 87.5% of the "
-             "shorter side, as ImageNet is evaluated), or auto (the better of the two for a "
-             "linear probe on the training images, squash unless crop wins by more than one "
-             "standard error) [default: auto].", show_default=False)] = None,
+        help="How an image becomes the square input: squash (resize the whole image, "
+             "ignoring its aspect ratio), crop (keep the aspect ratio, central square of 87.5% "
+             "of the shorter side, as ImageNet is evaluated), or auto: squash for square "
+             "images, else whichever a linear probe on the train + val images scores higher "
+             "[default: auto].", show_default=False)] = None,
     test_split: Annotated[Optional[str], typer.Option(
         help="Split folder to test on (e.g. val) when there is no test/ folder "
              "[default: test/ if present, else a held-out part of train].",

@@ -20,14 +20,16 @@ pytestmark = pytest.mark.slow
 SPEC = get_backbone("mobilenet_v2")
 
 
-def border_classes(root: Path, n: int = 16, size: int = 128, seed: int = 0) -> Path:
+def border_classes(root: Path, n: int = 16, size: tuple[int, int] = (192, 128),
+                   seed: int = 0) -> Path:
     """Two classes told apart only by a 6-pixel frame (red or blue) around the same kind
-    of noise: squashing keeps the frame, cropping (8 pixels per side at 128) cuts it."""
+    of noise, in ``size`` (width, height) images: squashing keeps the frame, cropping
+    cuts it (at least 8 pixels per side at a 128-pixel short side)."""
     rng = np.random.default_rng(seed)
     for name, colour in (("red", (255, 0, 0)), ("blue", (0, 0, 255))):
         (root / name).mkdir(parents=True)
         for i in range(n):
-            a = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+            a = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
             for sl in (np.s_[:6], np.s_[-6:], np.s_[:, :6], np.s_[:, -6:]):
                 a[sl] = colour
             Image.fromarray(a).save(root / name / f"{i:02d}.png")
@@ -47,7 +49,7 @@ def test_a_signal_in_the_border_keeps_squash(tmp_path: Path, imagenet_weights: P
     assert c.std_error > 0 and (c.folds, c.repeats) == (5, 3)
     n = len(data["squash"].y_train) + len(data["squash"].y_val)
     assert c.n_images == n  # train + val, never test
-    assert "crop - squash" in c.reason
+    assert "crop - squash" in c.reason and c.non_square == 1.0
     assert FramingChoice.from_dict(json.loads(json.dumps(c.to_dict()))) == c
 
 
@@ -62,6 +64,13 @@ def test_sampling_caps_the_images_and_mismatched_data_is_refused(tmp_path: Path)
                        resolve_weights(SPEC, "none"))
     with pytest.raises(ConfigError, match="every framing"):
         choose_framing({"squash": data["squash"]}, SPEC, resolve_weights(SPEC, "none"))
+
+
+def test_square_images_keep_squash_without_measuring(tmp_path: Path) -> None:
+    data = framed(border_classes(tmp_path / "ds", size=(128, 128)))
+    c = choose_framing(data, SPEC, resolve_weights(SPEC, "none"))
+    assert c.framing == "squash" and c.accuracy == {} and c.non_square == 0.0
+    assert "square" in c.reason and c.folds == 0
 
 
 def test_too_few_images_to_cross_validate_keep_squash_and_say_why(tmp_path: Path) -> None:
