@@ -80,3 +80,22 @@ def test_too_few_images_to_cross_validate_keep_squash_and_say_why(tmp_path: Path
     data = framed(root)
     c = choose_framing(data, SPEC, resolve_weights(SPEC, "none"))
     assert c.framing == "squash" and c.accuracy == {} and "too few" in c.reason
+
+
+def test_tune_records_the_probe_and_frames_every_split_with_its_choice(tmp_path: Path) -> None:
+    from tuner import tune
+    from tuner._study import load_config
+
+    root = border_classes(tmp_path / "ds", n=12)
+    kw = dict(trials=1, scenario="feature_extractor", weights="none", input_size=64,
+              epochs=1, isolate=False)
+    auto = tune(root, out=tmp_path / "auto", **kw)
+    choice = load_config(tmp_path / "auto").framing_choice
+    assert choice["non_square"] == 1.0 and set(choice["accuracy"]) == {"squash", "crop"}
+    assert auto.config["framing"] == "auto" and auto.config["framing_choice"] == choice
+    assert auto.data["framing"] == auto.final["framing"] == choice["framing"]
+    forced = tune(root, out=tmp_path / "crop", framing="crop", **kw)
+    assert forced.config["framing_choice"] is None and "framing_s" not in forced.timings
+    assert forced.data["framing"] == "crop"
+    labels = json.loads(Path(forced.final["labels_path"]).read_text())
+    assert labels["framing"] == "crop"
