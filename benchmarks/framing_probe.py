@@ -62,8 +62,9 @@ def run(name: str, size: int, seed: int, max_images: int | None, cache: Path) ->
     decode_s = time.perf_counter() - t
     spec = get_backbone("mobilenet_v2")
     weights = resolve_weights(spec, "imagenet")
-    probed = choose_framing(data, spec, weights, seed=seed, probe_square=True)
-    auto = choose_framing(data, spec, weights, seed=seed) if probed.non_square <= 0.5 else probed
+    probed = choose_framing(data.__getitem__, spec, weights, seed=seed, probe_square=True)
+    auto = (choose_framing(data.__getitem__, spec, weights, seed=seed)
+            if probed.non_square <= 0.5 else probed)
     test = test_probe(data, spec, weights, seed, MAX_PROBE_IMAGES)
     return {"dataset": name, "size": size, "decode_s": round(decode_s, 1),
             "probe": probed.to_dict(), "auto": auto.to_dict(), "test_accuracy": test,

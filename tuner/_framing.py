@@ -20,11 +20,12 @@ diagnostic the choice never sees, each framing's probe accuracy on their test sp
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from advisor.data import FRAMINGS
 from advisor.errors import ConfigError
 
 __all__ = ["FramingChoice", "choose_framing", "MAX_PROBE_IMAGES"]
@@ -116,34 +117,24 @@ def _pooled_features(x: np.ndarray, spec, weights, seed: int, batch_size: int = 
     return np.concatenate(out).astype(np.float64)
 
 
-def choose_framing(data: dict, spec, weights, *, seed: int = 0,
+def choose_framing(prepare: Callable[[str], Any], spec, weights, *, seed: int = 0,
                    max_images: int = MAX_PROBE_IMAGES, probe_square: bool = False
                    ) -> FramingChoice:
     """Keep ``squash`` for square images, else probe each framing's features and pick
     the better one.
 
-    ``data`` maps each of :data:`advisor.data.FRAMINGS` to the
-    :class:`~tuner._data.PreparedData` of the same files framed that way; ``spec`` and
-    ``weights`` are the backbone and its resolved weights source. Only the train and
-    validation rows are used. ``probe_square=True`` probes square images too and lets
-    the probe choose (a diagnostic: ``benchmarks/framing_probe.py``).
+    ``prepare(framing)`` returns the :class:`~tuner._data.PreparedData` of the dataset
+    framed that way (same files, same splits); ``crop`` is prepared only when the probe
+    runs. ``spec`` and ``weights`` are the backbone and its resolved weights source.
+    Only the train and validation rows are used. ``probe_square=True`` probes square
+    images too and lets the probe choose (a diagnostic: ``benchmarks/framing_probe.py``).
     """
     from advisor.measure import probe_folds
 
-    if set(data) != set(FRAMINGS):
-        raise ConfigError("choose_framing needs the data in every framing",
-                          expected=str(list(FRAMINGS)), received=str(sorted(data)),
-                          fix="prepare the data once per framing")
     t0 = time.perf_counter()
-    ref = data["squash"]
+    ref = prepare("squash")
     y = np.concatenate([ref.y_train, ref.y_val])
     files = ref.files_train + ref.files_val
-    for f, d in data.items():
-        if d.files_train + d.files_val != files:
-            raise ConfigError("The framings' data hold different images",
-                              expected="the same files in the same order",
-                              received=f"{f!r} differs from 'squash'",
-                              fix="prepare both with the same split arguments")
     rows = _sample(y, max_images, seed)
     y = y[rows]
     non_square = _non_square(ref.root, [files[i] for i in rows])
@@ -162,6 +153,12 @@ def choose_framing(data: dict, spec, weights, *, seed: int = 0,
     if smallest < 2:
         return unmeasured(f"not measured: a class has {smallest} train + val image(s), too "
                           "few to cross-validate a probe")
+    data = {"squash": ref, "crop": prepare("crop")}
+    if data["crop"].files_train + data["crop"].files_val != files:
+        raise ConfigError("The framings' data hold different images",
+                          expected="the same files in the same order",
+                          received="'crop' differs from 'squash'",
+                          fix="prepare both with the same split arguments")
     acc: dict[str, np.ndarray] = {}
     for f, d in data.items():
         feats = _pooled_features(np.concatenate([d.x_train, d.x_val])[rows], spec, weights,

@@ -513,8 +513,8 @@ def _choose_framing(path: str | Path, config: SweepConfig, data_args: dict, timi
 
     t = time.perf_counter()
     spec = get_backbone(config.backbone)
-    data = {f: prepare_data(path, framing=f, **data_args) for f in FRAMINGS}
-    choice = choose_framing(data, spec, resolve_weights(spec, config.weights), seed=config.seed)
+    choice = choose_framing(lambda f: prepare_data(path, framing=f, **data_args), spec,
+                            resolve_weights(spec, config.weights), seed=config.seed)
     timings["framing_s"] = round(time.perf_counter() - t, 3)
     if progress:
         progress(SweepEvent("framing", 0, config.trials, message=choice.reason))
