@@ -225,7 +225,8 @@ def prepare_data(path: str | Path, *, input_size: int = 160, test_split: str | N
                "test_fraction": test_fraction, "seed": seed, "max_images": max_images,
                "framing": framing}
     key = hashlib.sha1(json.dumps(key_src, sort_keys=True).encode()).hexdigest()[:20]
-    cache_file = Path(cache_dir) / "data" / f"decoded-{input_size}px-{framing}-{key}.npz" if cache_dir else None
+    name = f"decoded-{input_size}px-{framing}-{key}.npz"
+    cache_file = Path(cache_dir) / "data" / name if cache_dir else None
     if cache_file is not None and cache_file.is_file():
         return _load(cache_file, index.root)
 
@@ -324,7 +325,8 @@ def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | Non
 
 def _save(path: Path, data: PreparedData) -> None:
     meta = {"classes": list(data.classes), "input_size": data.input_size,
-            "framing": data.framing, "files": {s: list(getattr(data, f"files_{s}")) for s in ("train", "val", "test")},
+            "framing": data.framing,
+            "files": {s: list(getattr(data, f"files_{s}")) for s in ("train", "val", "test")},
             "split_source": data.split_source, "fingerprint": data.fingerprint,
             "skipped": [s.to_dict() for s in data.skipped], "notes": list(data.notes)}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -476,10 +476,13 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     cache = Path(cache_dir) if cache_dir is not None else run_dir / "cache"
     data_args = dict(input_size=config.input_size, test_split=config.test_split,
                      seed=config.seed, max_images=config.max_images, cache_dir=cache)
+    prepared: dict[str, Any] = {}  # the framing decision's data, reused below
     if config.framing == "auto" and config.framing_choice is None:
-        config = _choose_framing(path, config, data_args, timings, progress)
+        config = _choose_framing(path, config, data_args, prepared, timings, progress)
     t = time.perf_counter()
-    data = prepare_data(path, framing=config.resolved_framing, **data_args)
+    data = (prepared.get(config.resolved_framing)
+            or prepare_data(path, framing=config.resolved_framing, **data_args))
+    prepared.clear()
     timings["prepare_s"] = round(time.perf_counter() - t, 3)
     if config.rerank is None:  # a run stored before re-ranking existed
         config = replace(config, rerank=0)
@@ -504,17 +507,24 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             runner.close()
 
 
-def _choose_framing(path: str | Path, config: SweepConfig, data_args: dict, timings: dict,
+def _choose_framing(path: str | Path, config: SweepConfig, data_args: dict,
+                    prepared: dict[str, Any], timings: dict,
                     progress: Callable[[SweepEvent], None] | None) -> SweepConfig:
-    """``config`` with its ``--framing auto`` decided (:mod:`tuner._framing`)."""
+    """``config`` with its ``--framing auto`` decided (:mod:`tuner._framing`); the data
+    it prepared are left in ``prepared`` by framing."""
     from advisor.backbones import get_backbone, resolve_weights
     from tuner._data import prepare_data
     from tuner._framing import choose_framing
 
     t = time.perf_counter()
     spec = get_backbone(config.backbone)
-    choice = choose_framing(lambda f: prepare_data(path, framing=f, **data_args), spec,
-                            resolve_weights(spec, config.weights), seed=config.seed)
+    def prepare(f: str) -> Any:
+        if f not in prepared:
+            prepared[f] = prepare_data(path, framing=f, **data_args)
+        return prepared[f]
+
+    choice = choose_framing(prepare, spec, resolve_weights(spec, config.weights),
+                            seed=config.seed)
     timings["framing_s"] = round(time.perf_counter() - t, 3)
     if progress:
         progress(SweepEvent("framing", 0, config.trials, message=choice.reason))
