@@ -51,7 +51,7 @@ def advise(path: str | Path, *, backbones: tuple[str, ...] | list[str] | str = (
     fp, best = runs[0]
     files = list(fp.files)
     ht = health_thresholds or HealthThresholds(input_size=best.input_size)
-    health = find_issues(index, files, ht)
+    health = find_issues(index, files, ht, features=fp.features)
     profile = build_profile(index, files)
     ok = [f for f in files if f.ok]
     gray = sum(f.info.grayscale for f in ok) / max(len(ok), 1)

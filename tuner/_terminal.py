@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -52,7 +53,10 @@ class SweepProgress:
             self.console.print(f"Run directory: [bold]{ev.message}[/]")
             return
         if ev.kind == "framing":
-            self.console.print(f"Framing: {ev.message}")
+            self.console.print(f"Framing: {escape(ev.message)}")
+            return
+        if ev.kind == "warning":
+            self.console.print(f"[yellow]Warning:[/] {escape(ev.message)}")
             return
         if self._task is None:
             self._task = self._progress.add_task("trials", total=ev.n_requested,

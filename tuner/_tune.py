@@ -57,9 +57,10 @@ MAX_WORKER_DEATHS = 3  # consecutive trials whose worker died: then the sweep st
 class SweepEvent:
     """What ``progress`` receives. ``kind``: ``start`` (``message`` is the run
     directory), ``framing`` (``message``: the choice of ``--framing auto`` and its
-    numbers), ``trial_start``, ``epoch``, ``trial_end``, ``rerank_run`` (one
-    cross-validation training: ``trial``, and ``message`` "fold f/k, candidate
-    j/n"), ``final_start`` or ``final_end``."""
+    numbers), ``warning`` (``message``: something the user should know before the
+    trials, also kept in the result's warnings), ``trial_start``, ``epoch``,
+    ``trial_end``, ``rerank_run`` (one cross-validation training: ``trial``, and
+    ``message`` "fold f/k, candidate j/n"), ``final_start`` or ``final_end``."""
 
     kind: str
     n_finished: int
@@ -98,6 +99,30 @@ def load_advice(source: Advice | str | Path) -> Advice:
                          "--json writes it, or the advice dict itself",
                          received=f"missing or bad field: {e}",
                          fix="re-run tladvise --json FILE and pass FILE") from e
+
+
+def advice_findings(source: Advice | str | Path | None) -> list[dict]:
+    """The health findings stored beside the advice in a ``tladvise --json`` file (none
+    for an :class:`Advice` object or a bare advice dict)."""
+    if not isinstance(source, (str, Path)):
+        return []
+    d = json.loads(Path(source).read_text(encoding="utf-8"))  # load_advice read it already
+    health = d.get("health") if isinstance(d, dict) else None
+    return list(health.get("findings", [])) if isinstance(health, dict) else []
+
+
+def split_shift_warning(findings: list[dict], test_source: str) -> str | None:
+    """A warning when the advisor found that the split used as test does not look like
+    train/ (health check ``split_shift``), else None."""
+    for f in findings:
+        split = (f.get("details") or {}).get("split")
+        if f.get("check") == "split_shift" and test_source == f"folder {split}/":
+            auc = f["details"]["auc"]
+            shown = ", ".join(f"{auc[c]:.2f} in {c!r}" for c in f.get("classes", ()))
+            return (f"the test split {split}/ does not look like train/ (tladvise split_shift: "
+                    f"ROC AUC {shown}): the search's validation accuracy, held out from "
+                    f"train/, will likely overstate test accuracy (docs/health-checks.md)")
+    return None
 
 
 def _now() -> str:
@@ -381,6 +406,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     warnings: list[str] = []
+    findings: list[dict] = []  # the advisor's health findings, when a fresh sweep has them
     prev: dict | None = None
     stored: SweepConfig | None = None
     if resume is not None:
@@ -443,9 +469,11 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
                                    input_size=input_size, weights=weights or "imagenet",
                                    seed=seed or 0, max_images=max_images)
             advice_obj = advice_result.advice
+            findings = [f.to_dict() for f in advice_result.health.findings]
             timings["advise_s"] = round(time.perf_counter() - t, 3)
             advice_source = "advisor"
         else:
+            findings = advice_findings(advice)
             advice_source = ("file " + str(advice) if isinstance(advice, (str, Path))
                              else "given" if advice_obj else "none (scenario given)")
         name = backbone or (advice_obj.backbone if advice_obj else DEFAULT_BACKBONE)
@@ -484,6 +512,11 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             or prepare_data(path, framing=config.resolved_framing, **data_args))
     prepared.clear()
     timings["prepare_s"] = round(time.perf_counter() - t, 3)
+    shifted = split_shift_warning(findings, data.split_source["test"])
+    if shifted and shifted not in warnings:
+        warnings.append(shifted)
+        if progress:
+            progress(SweepEvent("warning", 0, config.trials, message=shifted))
     if config.rerank is None:  # a run stored before re-ranking existed
         config = replace(config, rerank=0)
     hint = small_validation_hint(len(data.y_val)) if not config.rerank else None

@@ -7,6 +7,7 @@ from advisor.health._content import Grayscale, OddOneOut, SmallImages, TinyImage
 from advisor.health._data import HealthData
 from advisor.health._duplicates import ConflictingLabels, ExactDuplicates, Leakage, NearDuplicates
 from advisor.health._files import BadFiles, EmptyClassFolders, SkippedPaths
+from advisor.health._splits import SplitShift
 from advisor.health._find import DEFAULT_CHECKS, find_issues
 from advisor.health._thresholds import HealthThresholds
 from advisor.health._types import SEVERITIES, Finding, HealthReport
@@ -32,6 +33,7 @@ __all__ = [
     "SkippedPaths",
     "SmallClasses",
     "SmallImages",
+    "SplitShift",
     "TinyImages",
     "find_issues",
 ]

@@ -84,10 +84,20 @@ class HealthData:
     computed on first use and never change afterwards.
     """
 
-    def __init__(self, index: DatasetIndex, files: Sequence[ScannedFile]) -> None:
+    def __init__(self, index: DatasetIndex, files: Sequence[ScannedFile],
+                 features: np.ndarray | None = None) -> None:
         self.index = index
         self.files = tuple(files)
         self.readable = tuple(f for f in self.files if f.ok)
+        if features is not None and len(features) != len(self.readable):
+            from advisor.errors import InternalError
+
+            raise InternalError("Features do not match the readable files",
+                                expected=f"{len(self.readable)} feature rows",
+                                received=f"{len(features)} rows",
+                                fix="pass the features of the same decoding pass")
+        # pooled backbone features, one row per readable file (None: scan without a model)
+        self.features = features
         self._near: dict[int, tuple[NearPair, ...]] = {}
 
     @property

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from advisor.data import DatasetIndex, ScannedFile
 from advisor.errors import InternalError
 from advisor.health._balance import ClassImbalance, MissingClasses, SmallClasses
@@ -12,6 +14,7 @@ from advisor.health._content import Grayscale, OddOneOut, SmallImages, TinyImage
 from advisor.health._data import HealthData
 from advisor.health._duplicates import ConflictingLabels, ExactDuplicates, Leakage, NearDuplicates
 from advisor.health._files import BadFiles, EmptyClassFolders, SkippedPaths
+from advisor.health._splits import SplitShift
 from advisor.health._thresholds import HealthThresholds
 from advisor.health._types import SEVERITIES, Finding, HealthReport
 
@@ -19,7 +22,7 @@ __all__ = ["DEFAULT_CHECKS", "find_issues"]
 
 DEFAULT_CHECKS: tuple[type[HealthCheck], ...] = (
     BadFiles, SkippedPaths, EmptyClassFolders,
-    Leakage, ConflictingLabels, ExactDuplicates, NearDuplicates,
+    Leakage, SplitShift, ConflictingLabels, ExactDuplicates, NearDuplicates,
     ClassImbalance, SmallClasses, MissingClasses,
     TinyImages, SmallImages, Grayscale, OddOneOut,
 )
@@ -41,16 +44,18 @@ def _validate(index: DatasetIndex, files: Sequence[ScannedFile]) -> None:
 
 def find_issues(index: DatasetIndex, files: Sequence[ScannedFile],
                 thresholds: HealthThresholds | None = None, *,
-                checks: Sequence[type[HealthCheck]] | None = None) -> HealthReport:
+                checks: Sequence[type[HealthCheck]] | None = None,
+                features: np.ndarray | None = None) -> HealthReport:
     """Run the health checks on the results of one decoding pass; never opens a file.
 
     ``files`` are the :class:`ScannedFile` records of ``index`` (all or a subsample).
     Findings are ordered error, warning, info. Files that could not be decoded are
-    listed in ``HealthReport.skipped``.
+    listed in ``HealthReport.skipped``. ``features``: the measuring pass's pooled
+    features, one row per readable file, for the checks that need them (split shift).
     """
     t = (thresholds if thresholds is not None else HealthThresholds()).validate()
     _validate(index, files)
-    data = HealthData(index, files)
+    data = HealthData(index, files, features)
     findings: list[Finding] = []
     for check in (checks if checks is not None else DEFAULT_CHECKS):
         findings += check(t).find_issues(data)

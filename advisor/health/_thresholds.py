@@ -32,6 +32,9 @@ class HealthThresholds:
             this fraction of its class is reported as an outlier.
         max_listed: at most this many file names are listed in a finding's message
             (``files`` always lists all of them).
+        split_shift_auc: report a val/test split when, within a class, a linear probe tells
+            its images from the training images with at least this ROC AUC (0.7: the
+            conventional lower bound of "acceptable" discrimination, Hosmer & Lemeshow).
     """
 
     tiny_side: int = 32
@@ -44,6 +47,7 @@ class HealthThresholds:
     grayscale_fraction: float = 0.5
     odd_one_out_fraction: float = 0.95
     max_listed: int = 3
+    split_shift_auc: float = 0.7
 
     def validate(self) -> "HealthThresholds":
         """Raise :class:`ConfigError` for a threshold outside its range; return self."""
@@ -52,7 +56,7 @@ class HealthThresholds:
             "near_duplicate_distance": (0, 63), "imbalance_ratio": (1.0, None),
             "min_train_images": (1, None), "min_eval_images": (1, None),
             "grayscale_fraction": (0.0, 1.0), "odd_one_out_fraction": (0.5, 1.0),
-            "max_listed": (0, None),
+            "max_listed": (0, None), "split_shift_auc": (0.5, 1.0),
         }
         for f in fields(self):
             v = getattr(self, f.name)

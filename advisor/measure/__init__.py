@@ -5,7 +5,7 @@ from advisor.measure._features import BNStats, FeaturePass, extract_features
 from advisor.measure._logme import logme
 from advisor.measure._measure import measure
 from advisor.measure._pixels import pixel_features
-from advisor.measure._probe import probe, probe_folds
+from advisor.measure._probe import domain_auc, probe, probe_folds
 from advisor.measure._project import project_2d
 from advisor.measure._shift import channel_w2, shift_profile
 from advisor.measure._types import CurvePoint, LayerShift, Measurements, ProbeResult, ShiftProfile
@@ -13,6 +13,6 @@ from advisor.measure._types import CurvePoint, LayerShift, Measurements, ProbeRe
 __all__ = [
     "BNStats", "CurvePoint", "FeatureCache", "FeaturePass", "LayerShift", "Measurements",
     "ProbeResult", "ShiftProfile", "channel_w2", "content_fingerprint", "default_cache_dir",
-    "extract_features", "logme", "measure", "pixel_features", "probe", "probe_folds", "project_2d",
-    "shift_profile",
+    "domain_auc", "extract_features", "logme", "measure", "pixel_features", "probe",
+    "probe_folds", "project_2d", "shift_profile",
 ]

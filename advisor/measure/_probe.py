@@ -11,7 +11,7 @@ import numpy as np
 from advisor.errors import InputError
 from advisor.measure._types import CurvePoint, ProbeResult
 
-__all__ = ["PROBE_C", "probe", "probe_folds"]
+__all__ = ["PROBE_C", "domain_auc", "probe", "probe_folds"]
 
 # Inverse L2 strength of the probe, fixed for every dataset (never tuned per dataset).
 # sklearn's loss is C * sum(log-loss) + |w|^2 / 2 on standardised features, so the
@@ -175,3 +175,40 @@ def _cross_validate(x: np.ndarray, y: np.ndarray, k: int, fractions: tuple[float
             unconverged += int(np.max(clf.n_iter_) >= max_iter)
             acc[i, j] = float(np.mean(clf.predict(x[test]) == y[test]))
     return acc, n_train, fits, unconverged
+
+
+def domain_auc(features: np.ndarray, other: np.ndarray, *, folds: int = 5, seed: int = 0,
+               max_iter: int = 300) -> tuple[float, float]:
+    """How well a linear probe tells two groups of images apart: cross-validated ROC AUC
+    of ``other`` (bool, N) from ``features`` (N, D), and its standard deviation if the
+    groups were drawn from one distribution (``sqrt((n1 + n2 + 1) / (12 n1 n2))``, the
+    Mann-Whitney null). 0.5 means indistinguishable, 1.0 fully separable.
+
+    Same model as :func:`probe` (standardised features, ``C = PROBE_C``), with balanced
+    class weights because the groups differ in size; out-of-fold probabilities of
+    ``StratifiedKFold`` are ranked together.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    g = np.asarray(other, dtype=bool).ravel()
+    x, y, counts = _validate(features, g, folds, (1.0,))
+    k = int(min(folds, counts.min()))
+    if k < 2:
+        raise InputError("Each group needs at least 2 images", expected="2 or more per group",
+                         received=f"group sizes {counts.tolist()}", fix="add images")
+    score = np.zeros(len(y))
+    with threadpool_limits(limits=1):
+        x = _standardise(x).astype(np.float32)
+        split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        for train, test in split.split(x, y):
+            clf = LogisticRegression(C=PROBE_C, max_iter=max_iter, class_weight="balanced")
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=ConvergenceWarning)
+                clf.fit(x[train], y[train])
+            score[test] = clf.decision_function(x[test])
+    n1, n2 = (int(c) for c in counts)
+    return float(roc_auc_score(y, score)), float(np.sqrt((n1 + n2 + 1) / (12 * n1 * n2)))

@@ -56,3 +56,17 @@ def test_json_round_trip(results):
     d = results[0]["tf_flowers"].to_dict()
     again = AdviceResult.from_dict(json.loads(json.dumps(d)))
     assert again.advice == results[0]["tf_flowers"].advice
+
+
+def test_split_shift_found_in_the_xrays_test_set_only(results, shared_data):
+    # chest_xray's val/ is the official Kermany test set, whose NORMAL images are not
+    # drawn like train/'s (docs/accuracy.md); hymenoptera's val/ is drawn like its train/.
+    _, cache = results
+    found = {}
+    for name, n in (("chest_xray", 400), ("hymenoptera", None)):
+        r = advisor.advise(shared_data / name, input_size=SIZE, max_images=n, cache_dir=cache)
+        found[name] = r.health.by_check("split_shift")
+    assert found["hymenoptera"] == []
+    (f,) = found["chest_xray"]
+    assert f.details["split"] == "val" and f.classes == ("NORMAL",)
+    assert f.details["auc"]["NORMAL"] > 0.7 > f.details["auc"]["PNEUMONIA"]

@@ -215,3 +215,46 @@ def test_without_advice_or_scenario_the_advisor_runs_and_centres_the_search(tiny
     if r.advice["scenario"] == "partial_freeze":
         assert r.trials[0].params["freeze_block"] == r.advice["freeze_block"]
     assert f"--advice {tmp_path / 'run' / 'advice.json'}" in r.command
+
+
+def shift_finding(split: str) -> dict:
+    return {"check": "split_shift", "severity": "warning", "message": "m",
+            "classes": ["red"], "value": 0.92, "threshold": 0.7,
+            "details": {"split": split, "auc": {"red": 0.92, "blue": 0.55}}}
+
+
+def test_a_shifted_test_split_is_warned_about_only_when_it_is_the_test_split(tmp_path):
+    from tuner._tune import advice_findings, split_shift_warning
+
+    w = split_shift_warning([shift_finding("val")], "folder val/")
+    assert w and "val/" in w and "0.92 in 'red'" in w
+    assert split_shift_warning([shift_finding("val")], "folder test/") is None
+    assert split_shift_warning([shift_finding("val")], "stratified 15% of train, seed 0") is None
+    assert split_shift_warning([dict(shift_finding("val"), check="leakage")],
+                               "folder val/") is None
+    f = tmp_path / "advice.json"
+    f.write_text(json.dumps({"advice": {}, "health": {"findings": [shift_finding("val")]}}))
+    assert advice_findings(f) == [shift_finding("val")]
+    f.write_text(json.dumps({"scenario": "x"}))  # a bare advice dict has no health
+    assert advice_findings(f) == [] == advice_findings(None)
+
+
+@pytest.mark.slow
+def test_tune_records_and_announces_the_advisors_split_shift(tmp_path):
+    from tests.conftest import write_image_folder
+    from tests.tuner.test_space import make_advice
+    from tuner import tune
+
+    ds = tmp_path / "ds"
+    write_image_folder(ds, {"blue": 8, "red": 8}, size=48, split="train")
+    write_image_folder(ds, {"blue": 5, "red": 5}, size=48, seed=1, split="val")
+    advice = tmp_path / "advice.json"
+    advice.write_text(json.dumps({"advice": make_advice("feature_extractor", 18).to_dict(),
+                                  "health": {"findings": [shift_finding("val")]}}))
+    events = []
+    r = tune(ds, trials=1, advice=advice, test_split="val", weights="none", input_size=48,
+             epochs=1, refit=False, out=tmp_path / "run", progress=events.append)
+    (w,) = [w for w in r.warnings if "does not look like train/" in w]
+    assert [e.message for e in events if e.kind == "warning"] == [w]
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert w in saved["warnings"]

@@ -197,3 +197,16 @@ def test_imagenet_features_beat_pixels_and_random_weights(shared_data, imagenet_
     random_feats, _, random_labels = _real_features(shared_data, "none")
     assert np.array_equal(random_labels, labels)
     assert logme(feats, labels) > logme(random_feats, labels)
+
+
+def test_domain_auc_separates_shifted_groups_and_not_equal_ones() -> None:
+    from advisor.measure import domain_auc
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 16))
+    other = np.arange(120) % 3 == 0  # 40 against 80
+    auc, sd = domain_auc(x, other)
+    assert sd == pytest.approx(np.sqrt(121 / (12 * 40 * 80)))
+    assert abs(auc - 0.5) < 3 * sd
+    x[other, :4] += 2.0
+    assert domain_auc(x, other)[0] > 0.95
