@@ -533,8 +533,8 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     else:
         runner = TrialRunner(data, **runner_args)
     try:
-        return _run_sweep(runner, data, config, stored, space, advice_obj, scenario, run_dir,
-                          prev, warnings, timings, progress, t, t0)
+        return _run_sweep(runner, data, config, stored, space, advice_obj, findings, scenario,
+                          run_dir, prev, warnings, timings, progress, t, t0)
     finally:
         if isolate:
             runner.close()
@@ -565,9 +565,9 @@ def _choose_framing(path: str | Path, config: SweepConfig, data_args: dict,
 
 
 def _run_sweep(runner: Any, data: Any, config: SweepConfig, stored: SweepConfig | None,
-               space: SearchSpace | None, advice_obj: Advice | None, scenario: str | None,
-               run_dir: Path, prev: dict | None, warnings: list[str], timings: dict,
-               progress: Callable[[SweepEvent], None] | None, t: float, t0: float
+               space: SearchSpace | None, advice_obj: Advice | None, findings: list[dict],
+               scenario: str | None, run_dir: Path, prev: dict | None, warnings: list[str],
+               timings: dict, progress: Callable[[SweepEvent], None] | None, t: float, t0: float
                ) -> SweepResult:
     n_blocks = runner.n_blocks  # starts the worker process, when there is one
     timings["runner_s"] = round(time.perf_counter() - t, 3)
@@ -578,7 +578,11 @@ def _run_sweep(runner: Any, data: Any, config: SweepConfig, stored: SweepConfig 
         config = replace(config, space=sp.to_dict(), epochs=sp.epochs, patience=sp.patience)
         save_config(run_dir, config)
         if advice_obj is not None:
-            write_json_atomic(run_dir / ADVICE_FILE, {"advice": advice_obj.to_dict()})
+            # the findings tltune reads travel with the advice, so the reproduce command
+            # (``--advice RUN_DIR/advice.json``) warns about a shifted test split too
+            used = [f for f in findings if f.get("check") == "split_shift"]
+            write_json_atomic(run_dir / ADVICE_FILE, {"advice": advice_obj.to_dict(),
+                                                      "health": {"findings": used}})
     else:
         sp = SearchSpace.from_dict(config.space)
         if sp.n_blocks != n_blocks:

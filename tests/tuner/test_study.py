@@ -244,6 +244,7 @@ def test_tune_records_and_announces_the_advisors_split_shift(tmp_path):
     from tests.conftest import write_image_folder
     from tests.tuner.test_space import make_advice
     from tuner import tune
+    from tuner._tune import advice_findings, split_shift_warning
 
     ds = tmp_path / "ds"
     write_image_folder(ds, {"blue": 8, "red": 8}, size=48, split="train")
@@ -258,3 +259,6 @@ def test_tune_records_and_announces_the_advisors_split_shift(tmp_path):
     assert [e.message for e in events if e.kind == "warning"] == [w]
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
     assert w in saved["warnings"]
+    # the run's advice.json (what the reproduce command passes) keeps the finding
+    kept = tmp_path / "run" / "advice.json"
+    assert split_shift_warning(advice_findings(kept), "folder val/") == w
