@@ -79,6 +79,7 @@ def test_too_few_images_in_a_class_are_not_judged(dataset) -> None:
     x = features(files, {("val", "dog"): 3.0})  # 6 val dogs: judged at the default 5
     assert split_findings(index, files, x)[0].classes == ("dog",)
     assert split_findings(index, files, x, min_eval_images=10) == []
+    assert split_findings(index, files, x, min_eval_images=1)[0].classes == ("dog",)
 
 
 def test_without_features_nothing_is_measured(dataset) -> None:
@@ -107,3 +108,15 @@ def test_threshold_range_is_checked() -> None:
 
     with pytest.raises(ConfigError, match="split_shift_auc"):
         HealthThresholds(split_shift_auc=0.4).validate()
+
+
+def test_a_class_of_one_image_is_skipped_even_when_the_threshold_allows_it(tmp_path) -> None:
+    fill(tmp_path / "train" / "cat", 6, 0, size=16)
+    fill(tmp_path / "train" / "dog", 10, 100, size=16)
+    fill(tmp_path / "val" / "cat", 1, 200, size=16)
+    fill(tmp_path / "val" / "dog", 10, 300, size=16)
+    index = scan_layout(tmp_path)
+    files = scan_files(index, workers=2)
+    x = features(files, {("val", "cat"): 5.0, ("val", "dog"): 5.0})
+    (f,) = split_findings(index, files, x, min_eval_images=1)
+    assert f.classes == ("dog",) and set(f.details["auc"]) == {"dog"}
