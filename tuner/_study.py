@@ -3,7 +3,8 @@
 Layout of ``runs/<timestamp>-<dataset>/`` (or ``--out DIR``)::
 
     config.json     everything that defines the search (compared on --resume)
-    advice.json     the advice the space is centred on ({"advice": ...}), if any
+    advice.json     the advice the space is centred on, if any, and the advisor's
+                    split_shift findings ({"advice": ..., "health": {"findings": [...]}})
     study.db        the Optuna study (SQLite; --storage URL puts it elsewhere)
     kerastuner/     the KerasTuner oracle state and trial records (that backend)
     results.json    SweepResult.to_dict(), rewritten atomically after every trial

@@ -102,27 +102,56 @@ def load_advice(source: Advice | str | Path) -> Advice:
 
 
 def advice_findings(source: Advice | str | Path | None) -> list[dict]:
-    """The health findings stored beside the advice in a ``tladvise --json`` file (none
-    for an :class:`Advice` object or a bare advice dict)."""
+    """The ``split_shift`` health findings stored beside the advice in a ``tladvise
+    --json`` file (none for an :class:`Advice` object, a bare advice dict or a file
+    without ``health``); a malformed one is an :class:`InputError`."""
     if not isinstance(source, (str, Path)):
         return []
     d = json.loads(Path(source).read_text(encoding="utf-8"))  # load_advice read it already
     health = d.get("health") if isinstance(d, dict) else None
-    return list(health.get("findings", [])) if isinstance(health, dict) else []
+    found = health.get("findings") if isinstance(health, dict) else None
+    if found is None:
+        return []
+    if not isinstance(found, list):
+        found = [found]
+    shifts = [f for f in found if isinstance(f, dict) and f.get("check") == "split_shift"]
+    for f in shifts:
+        det, classes = f.get("details"), f.get("classes")
+        auc = det.get("auc") if isinstance(det, dict) else None
+        if not (isinstance(det, dict) and isinstance(det.get("split"), str)
+                and isinstance(auc, dict) and isinstance(classes, list) and classes
+                and all(isinstance(auc.get(c), (int, float)) for c in classes)):
+            raise InputError(f"{source} holds a malformed split_shift finding",
+                             expected="details.split (a split name), classes (a list) and "
+                                      "details.auc (a number per listed class)",
+                             received=json.dumps(f)[:200],
+                             fix="re-run tladvise --json FILE and pass FILE")
+    return shifts
 
 
-def split_shift_warning(findings: list[dict], test_source: str) -> str | None:
+def split_shift_warning(findings: list[dict], split_source: dict[str, str]) -> str | None:
     """A warning when the advisor found that the split used as test does not look like
-    train/ (health check ``split_shift``), else None."""
-    for f in findings:
-        split = (f.get("details") or {}).get("split")
-        if f.get("check") == "split_shift" and test_source == f"folder {split}/":
-            auc = f["details"]["auc"]
-            shown = ", ".join(f"{auc[c]:.2f} in {c!r}" for c in f.get("classes", ()))
-            return (f"the test split {split}/ does not look like train/ (tladvise split_shift: "
-                    f"ROC AUC {shown}): the search's validation accuracy, held out from "
-                    f"train/, will likely overstate test accuracy (docs/health-checks.md)")
-    return None
+    train/ (health check ``split_shift``; ``findings`` as :func:`advice_findings`
+    returns them, ``split_source`` as :class:`~tuner._data.PreparedData` records it)."""
+    by_folder = {f"folder {f['details']['split']}/": f for f in findings
+                 if f.get("check") == "split_shift"}
+    test = by_folder.get(split_source.get("test", ""))
+    if test is None:
+        return None
+
+    def aucs(f: dict) -> str:
+        return ", ".join(f"{f['details']['auc'][c]:.2f} in {c!r}" for c in f["classes"])
+
+    head = (f"the test split {test['details']['split']}/ does not look like train/ "
+            f"(tladvise split_shift: ROC AUC {aucs(test)})")
+    val_source = split_source.get("val", "?")
+    val = by_folder.get(val_source)
+    if val is not None:
+        return (f"{head}; neither does the validation split {val['details']['split']}/ "
+                f"(ROC AUC {aucs(val)}), so the search validates on shifted images too "
+                "(docs/health-checks.md)")
+    return (f"{head}: the search's validation accuracy (on {val_source}) will likely "
+            "overstate test accuracy (docs/health-checks.md)")
 
 
 def _now() -> str:
@@ -406,7 +435,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     warnings: list[str] = []
-    findings: list[dict] = []  # the advisor's health findings, when a fresh sweep has them
+    findings: list[dict] = []  # the advisor's split_shift findings (tuner warns on them)
     prev: dict | None = None
     stored: SweepConfig | None = None
     if resume is not None:
@@ -469,7 +498,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
                                    input_size=input_size, weights=weights or "imagenet",
                                    seed=seed or 0, max_images=max_images)
             advice_obj = advice_result.advice
-            findings = [f.to_dict() for f in advice_result.health.findings]
+            findings = [f.to_dict() for f in advice_result.health.by_check("split_shift")]
             timings["advise_s"] = round(time.perf_counter() - t, 3)
             advice_source = "advisor"
         else:
@@ -512,10 +541,14 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             or prepare_data(path, framing=config.resolved_framing, **data_args))
     prepared.clear()
     timings["prepare_s"] = round(time.perf_counter() - t, 3)
-    shifted = split_shift_warning(findings, data.split_source["test"])
-    if shifted and shifted not in warnings:
-        warnings.append(shifted)
-        if progress:
+    if stored is not None:  # the findings the first session saved with its advice
+        kept = run_dir / ADVICE_FILE
+        findings = advice_findings(kept) if kept.is_file() else []
+    shifted = split_shift_warning(findings, data.split_source)
+    if shifted:
+        if shifted not in warnings:
+            warnings.append(shifted)
+        if progress:  # every session shows it before its trials
             progress(SweepEvent("warning", 0, config.trials, message=shifted))
     if config.rerank is None:  # a run stored before re-ranking existed
         config = replace(config, rerank=0)
@@ -580,9 +613,8 @@ def _run_sweep(runner: Any, data: Any, config: SweepConfig, stored: SweepConfig 
         if advice_obj is not None:
             # the findings tltune reads travel with the advice, so the reproduce command
             # (``--advice RUN_DIR/advice.json``) warns about a shifted test split too
-            used = [f for f in findings if f.get("check") == "split_shift"]
             write_json_atomic(run_dir / ADVICE_FILE, {"advice": advice_obj.to_dict(),
-                                                      "health": {"findings": used}})
+                                                      "health": {"findings": findings}})
     else:
         sp = SearchSpace.from_dict(config.space)
         if sp.n_blocks != n_blocks:

@@ -7,7 +7,7 @@ from advisor.health._content import Grayscale, OddOneOut, SmallImages, TinyImage
 from advisor.health._data import HealthData
 from advisor.health._duplicates import ConflictingLabels, ExactDuplicates, Leakage, NearDuplicates
 from advisor.health._files import BadFiles, EmptyClassFolders, SkippedPaths
-from advisor.health._splits import SplitShift
+from advisor.health._splits import ClassShift, SplitShift, split_shift_aucs
 from advisor.health._find import DEFAULT_CHECKS, find_issues
 from advisor.health._thresholds import HealthThresholds
 from advisor.health._types import SEVERITIES, Finding, HealthReport
@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_CHECKS",
     "SEVERITIES",
     "BadFiles",
+    "ClassShift",
     "ClassImbalance",
     "ConflictingLabels",
     "EmptyClassFolders",
@@ -36,4 +37,5 @@ __all__ = [
     "SplitShift",
     "TinyImages",
     "find_issues",
+    "split_shift_aucs",
 ]

@@ -90,12 +90,12 @@ class HealthData:
         self.files = tuple(files)
         self.readable = tuple(f for f in self.files if f.ok)
         if features is not None and len(features) != len(self.readable):
-            from advisor.errors import InternalError
+            from advisor.errors import InputError
 
-            raise InternalError("Features do not match the readable files",
-                                expected=f"{len(self.readable)} feature rows",
-                                received=f"{len(features)} rows",
-                                fix="pass the features of the same decoding pass")
+            raise InputError("Features do not match the readable files",
+                             expected=f"{len(self.readable)} feature rows",
+                             received=f"{len(features)} rows",
+                             fix="pass the features of the same decoding pass")
         # pooled backbone features, one row per readable file (None: scan without a model)
         self.features = features
         self._near: dict[int, tuple[NearPair, ...]] = {}

@@ -195,11 +195,13 @@ def domain_auc(features: np.ndarray, other: np.ndarray, *, folds: int = 5, seed:
     from threadpoolctl import threadpool_limits
 
     g = np.asarray(other, dtype=bool).ravel()
+    sizes = [int((~g).sum()), int(g.sum())]
+    if min(sizes) < 2:
+        raise InputError("Each group needs at least 2 images to cross-validate",
+                         expected="2 or more rows with other=False and with other=True",
+                         received=f"group sizes {sizes}", fix="pass more rows of each group")
     x, y, counts = _validate(features, g, folds, (1.0,))
     k = int(min(folds, counts.min()))
-    if k < 2:
-        raise InputError("Each group needs at least 2 images", expected="2 or more per group",
-                         received=f"group sizes {counts.tolist()}", fix="add images")
     score = np.zeros(len(y))
     with threadpool_limits(limits=1):
         x = _standardise(x).astype(np.float32)

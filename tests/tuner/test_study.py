@@ -226,17 +226,28 @@ def shift_finding(split: str) -> dict:
 def test_a_shifted_test_split_is_warned_about_only_when_it_is_the_test_split(tmp_path):
     from tuner._tune import advice_findings, split_shift_warning
 
-    w = split_shift_warning([shift_finding("val")], "folder val/")
-    assert w and "val/" in w and "0.92 in 'red'" in w
-    assert split_shift_warning([shift_finding("val")], "folder test/") is None
-    assert split_shift_warning([shift_finding("val")], "stratified 15% of train, seed 0") is None
-    assert split_shift_warning([dict(shift_finding("val"), check="leakage")],
-                               "folder val/") is None
+    held_out = "stratified 15% of train, seed 0"
+    w = split_shift_warning([shift_finding("val")], {"test": "folder val/", "val": held_out})
+    assert w and "test split val/" in w and "0.92 in 'red'" in w and held_out in w
+    assert split_shift_warning([shift_finding("val")],
+                               {"test": "folder test/", "val": "folder val/"}) is None
+    assert split_shift_warning([shift_finding("val")], {"test": held_out, "val": held_out}) \
+        is None
+    both = split_shift_warning([shift_finding("val"), shift_finding("test")],
+                               {"test": "folder test/", "val": "folder val/"})
+    assert "test split test/" in both and "neither does the validation split val/" in both
     f = tmp_path / "advice.json"
-    f.write_text(json.dumps({"advice": {}, "health": {"findings": [shift_finding("val")]}}))
+    other = dict(shift_finding("val"), check="leakage", details={})
+    f.write_text(json.dumps({"advice": {}, "health": {"findings": [shift_finding("val"),
+                                                                   other]}}))
     assert advice_findings(f) == [shift_finding("val")]
-    f.write_text(json.dumps({"scenario": "x"}))  # a bare advice dict has no health
-    assert advice_findings(f) == [] == advice_findings(None)
+    for health in ({"scenario": "x"}, {"advice": {}, "health": {"findings": None}}):
+        f.write_text(json.dumps(health))  # a bare advice dict, or no findings
+        assert advice_findings(f) == [] == advice_findings(None)
+    bad = dict(shift_finding("val"), details={"split": "val", "auc": {"red": "high"}})
+    f.write_text(json.dumps({"advice": {}, "health": {"findings": [bad]}}))
+    with pytest.raises(InputError, match="malformed split_shift finding"):
+        advice_findings(f)
 
 
 @pytest.mark.slow
@@ -261,4 +272,9 @@ def test_tune_records_and_announces_the_advisors_split_shift(tmp_path):
     assert w in saved["warnings"]
     # the run's advice.json (what the reproduce command passes) keeps the finding
     kept = tmp_path / "run" / "advice.json"
-    assert split_shift_warning(advice_findings(kept), "folder val/") == w
+    assert split_shift_warning(advice_findings(kept), r.data["split_source"]) == w
+    # a resumed session (here: of a finished sweep) announces it again
+    events.clear()
+    again = tune(resume=tmp_path / "run", progress=events.append)
+    assert [e.message for e in events if e.kind == "warning"] == [w]
+    assert again.warnings.count(w) == 1

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from advisor.data import scan_files, scan_layout
-from advisor.errors import InternalError
+from advisor.errors import InputError
 from advisor.health import HealthThresholds, SplitShift, find_issues
 from advisor.health._data import HealthData
 from tests.advisor.health.test_checks import fill
@@ -90,7 +90,7 @@ def test_without_features_nothing_is_measured(dataset) -> None:
 
 def test_features_must_match_the_files(dataset) -> None:
     index, files = dataset
-    with pytest.raises(InternalError, match="Features do not match"):
+    with pytest.raises(InputError, match="Features do not match"):
         HealthData(index, files, np.zeros((3, DIM)))
 
 
@@ -120,3 +120,17 @@ def test_a_class_of_one_image_is_skipped_even_when_the_threshold_allows_it(tmp_p
     x = features(files, {("val", "cat"): 5.0, ("val", "dog"): 5.0})
     (f,) = split_findings(index, files, x, min_eval_images=1)
     assert f.classes == ("dog",) and set(f.details["auc"]) == {"dog"}
+
+
+def test_manifest_rows_without_a_split_are_training_images(tmp_path) -> None:
+    rows = ["path,label,split"]
+    for cls, seed in (("cat", 0), ("dog", 100)):
+        for i, p in enumerate(fill(tmp_path / "img" / cls, 24, seed, size=16)):
+            split = "val" if i < 12 else ("train" if i < 18 else "")  # 6 + 6 unsplit rows
+            rows.append(f"{p.relative_to(tmp_path).as_posix()},{cls},{split}")
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    index = scan_layout(tmp_path / "m.csv")
+    files = scan_files(index, workers=2)
+    (f,) = split_findings(index, files, features(files, {("val", "cat"): 3.0}))
+    assert f.classes == ("cat",) and f.details["images"]["cat"] == [12, 12]
+    assert f.message.startswith("The val split does not look like the train split")

@@ -210,3 +210,5 @@ def test_domain_auc_separates_shifted_groups_and_not_equal_ones() -> None:
     assert abs(auc - 0.5) < 3 * sd
     x[other, :4] += 2.0
     assert domain_auc(x, other)[0] > 0.95
+    with pytest.raises(InputError, match="Each group needs at least 2"):
+        domain_auc(x, np.arange(120) == 0)
