@@ -75,14 +75,9 @@ class SweepEvent:
     message: str = ""
 
 
-def load_advice(source: Advice | str | Path) -> Advice:
-    """An :class:`Advice` from itself or a JSON file (``tladvise --json`` output with
-    an ``"advice"`` key, or the advice dict at top level)."""
-    if isinstance(source, Advice):
-        return source
-    p = Path(source)
+def _read_advice_json(p: Path) -> Any:
     try:
-        d = json.loads(p.read_text(encoding="utf-8"))
+        return json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
         raise InputError(f"The advice file {str(p)!r} does not exist",
                          expected="the JSON written by tladvise --json", received="no such file",
@@ -90,6 +85,9 @@ def load_advice(source: Advice | str | Path) -> Advice:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(f"Cannot read the advice file {p}", expected="a JSON file",
                          received=str(e)[:200], fix="pass the file tladvise --json wrote") from e
+
+
+def _advice_of(d: Any, p: Path) -> Advice:
     if isinstance(d, dict) and isinstance(d.get("advice"), dict):
         d = d["advice"]
     try:
@@ -101,13 +99,7 @@ def load_advice(source: Advice | str | Path) -> Advice:
                          fix="re-run tladvise --json FILE and pass FILE") from e
 
 
-def advice_findings(source: Advice | str | Path | None) -> list[dict]:
-    """The ``split_shift`` health findings stored beside the advice in a ``tladvise
-    --json`` file (none for an :class:`Advice` object, a bare advice dict or a file
-    without ``health``); a malformed one is an :class:`InputError`."""
-    if not isinstance(source, (str, Path)):
-        return []
-    d = json.loads(Path(source).read_text(encoding="utf-8"))  # load_advice read it already
+def _findings_of(d: Any, p: Path) -> list[dict]:
     health = d.get("health") if isinstance(d, dict) else None
     found = health.get("findings") if isinstance(health, dict) else None
     if found is None:
@@ -121,12 +113,38 @@ def advice_findings(source: Advice | str | Path | None) -> list[dict]:
         if not (isinstance(det, dict) and isinstance(det.get("split"), str)
                 and isinstance(auc, dict) and isinstance(classes, list) and classes
                 and all(isinstance(auc.get(c), (int, float)) for c in classes)):
-            raise InputError(f"{source} holds a malformed split_shift finding",
+            raise InputError(f"{p} holds a malformed split_shift finding",
                              expected="details.split (a split name), classes (a list) and "
                                       "details.auc (a number per listed class)",
                              received=json.dumps(f)[:200],
                              fix="re-run tladvise --json FILE and pass FILE")
     return shifts
+
+
+def load_advice(source: Advice | str | Path) -> Advice:
+    """An :class:`Advice` from itself or a JSON file (``tladvise --json`` output with
+    an ``"advice"`` key, or the advice dict at top level)."""
+    if isinstance(source, Advice):
+        return source
+    return _advice_of(_read_advice_json(Path(source)), Path(source))
+
+
+def advice_findings(source: Advice | str | Path | None) -> list[dict]:
+    """The ``split_shift`` health findings stored beside the advice in a ``tladvise
+    --json`` file (none for an :class:`Advice` object, a bare advice dict or a file
+    without ``health``); a malformed one is an :class:`InputError`."""
+    if not isinstance(source, (str, Path)):
+        return []
+    return _findings_of(_read_advice_json(Path(source)), Path(source))
+
+
+def _advice_input(source: Advice | str | Path | None) -> tuple[Advice | None, list[dict]]:
+    """:func:`load_advice` and :func:`advice_findings` of ``source``, reading a file once."""
+    if source is None or isinstance(source, Advice):
+        return source, []
+    p = Path(source)
+    d = _read_advice_json(p)
+    return _advice_of(d, p), _findings_of(d, p)
 
 
 def split_shift_warning(findings: list[dict], split_source: dict[str, str]) -> str | None:
@@ -468,7 +486,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
                               fix="pass --export keras,savedmodel,tflite or a subset")
     index = scan_layout(path)
     fingerprint = dataset_fingerprint(index)
-    advice_obj = load_advice(advice) if advice is not None else None
+    advice_obj, file_findings = _advice_input(advice)
 
     if stored is not None:
         given = {k: v for k, v in dict(
@@ -502,7 +520,7 @@ def tune(path: str | Path | None = None, *, trials: int | None = None,
             timings["advise_s"] = round(time.perf_counter() - t, 3)
             advice_source = "advisor"
         else:
-            findings = advice_findings(advice)
+            findings = file_findings
             advice_source = ("file " + str(advice) if isinstance(advice, (str, Path))
                              else "given" if advice_obj else "none (scenario given)")
         name = backbone or (advice_obj.backbone if advice_obj else DEFAULT_BACKBONE)

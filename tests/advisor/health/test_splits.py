@@ -17,18 +17,21 @@ from tests.advisor.health.test_checks import fill
 DIM = 32
 
 
+def split_dataset(root: Path, counts: dict[tuple[str, str], int]) -> tuple:
+    """16-px images, ``counts[(split, class)]`` of each, scanned: ``(index, files)``."""
+    for k, ((split, cls), n) in enumerate(counts.items()):
+        fill(root / split / cls, n, 100 * k, size=16)
+    index = scan_layout(root)
+    return index, scan_files(index, workers=2)
+
+
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> tuple:
     """train/ 12 cats + 40 dogs, val/ 30 cats + 6 dogs: so unlike a class mix that a
     probe pooling the classes would tell the splits apart with AUC 0.80."""
-    root = tmp_path_factory.mktemp("splits")
-    fill(root / "train" / "cat", 12, 0, size=16)
-    fill(root / "train" / "dog", 40, 100, size=16)
-    fill(root / "val" / "cat", 30, 200, size=16)
-    fill(root / "val" / "dog", 6, 300, size=16)
-    index = scan_layout(root)
-    files = scan_files(index, workers=2)
-    return index, files
+    return split_dataset(tmp_path_factory.mktemp("splits"),
+                         {("train", "cat"): 12, ("train", "dog"): 40,
+                          ("val", "cat"): 30, ("val", "dog"): 6})
 
 
 def features(files, shift: dict[tuple[str, str], float], seed: int = 0) -> np.ndarray:
@@ -111,12 +114,8 @@ def test_threshold_range_is_checked() -> None:
 
 
 def test_a_class_of_one_image_is_skipped_even_when_the_threshold_allows_it(tmp_path) -> None:
-    fill(tmp_path / "train" / "cat", 6, 0, size=16)
-    fill(tmp_path / "train" / "dog", 10, 100, size=16)
-    fill(tmp_path / "val" / "cat", 1, 200, size=16)
-    fill(tmp_path / "val" / "dog", 10, 300, size=16)
-    index = scan_layout(tmp_path)
-    files = scan_files(index, workers=2)
+    index, files = split_dataset(tmp_path, {("train", "cat"): 6, ("train", "dog"): 10,
+                                            ("val", "cat"): 1, ("val", "dog"): 10})
     x = features(files, {("val", "cat"): 5.0, ("val", "dog"): 5.0})
     (f,) = split_findings(index, files, x, min_eval_images=1)
     assert f.classes == ("dog",) and set(f.details["auc"]) == {"dog"}
