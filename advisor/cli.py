@@ -92,7 +92,7 @@ def main_command(
             if verify:
                 import dataclasses
 
-                from tuner._verify import verify_advice
+                from tuner.verify._verify import verify_advice
 
                 v = verify_advice(dataset, result, seed=seed, weights=weights, progress=progress)
                 result = dataclasses.replace(result, extras={**result.extras, "verify": v.to_dict()})

@@ -3,7 +3,7 @@ framing gives on their test splits.
 
 For each dataset (its ``val/`` folder is the test split, as in ``docs/accuracy.md``):
 the share of non-square images; the paired probe of both framings on train
-(:func:`tuner._framing.choose_framing` with ``probe_square=True``, so square sets are
+(:func:`tuner.training._framing.choose_framing` with ``probe_square=True``, so square sets are
 measured too); what ``--framing auto`` chooses; and, as a diagnostic no choice sees,
 the same linear probe fitted on those train images and scored once on test, per framing.
 
@@ -34,8 +34,7 @@ def test_probe(data: dict, spec, weights, seed: int, max_images: int) -> dict[st
     from advisor.measure._probe import PROBE_C, _standardise
     from sklearn.linear_model import LogisticRegression
 
-    from tuner._framing import _pooled_features, _sample
-
+    from tuner.training._framing import _pooled_features, _sample
     out = {}
     for f, d in data.items():
         y = np.concatenate([d.y_train, d.y_val])
@@ -51,9 +50,9 @@ def test_probe(data: dict, spec, weights, seed: int, max_images: int) -> dict[st
 
 def run(name: str, size: int, seed: int, max_images: int | None, cache: Path) -> dict:
     from advisor.backbones import get_backbone, resolve_weights
-    from tuner._data import prepare_data
-    from tuner._framing import MAX_PROBE_IMAGES, choose_framing
-
+    from tuner.data import prepare_data
+    from tuner.training._framing import MAX_PROBE_IMAGES
+    from tuner.training import choose_framing
     root = Path(name) if Path(name).is_dir() else SHARED / "data" / name
     t = time.perf_counter()
     data = {f: prepare_data(root, input_size=size, test_split="val", seed=seed,

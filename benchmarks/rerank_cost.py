@@ -44,9 +44,9 @@ def default_data() -> Path:
 
 
 def candidates(a: argparse.Namespace) -> list:
-    from tuner._rerank import candidates as top
-    from tuner._results import TrialRecord
-    from tuner._types import TrialParams
+    from tuner.search._rerank import candidates as top
+    from tuner.trial import TrialRecord
+    from tuner.trial import TrialParams
 
     if a.results:
         trials = [TrialRecord.from_dict(t) for t in json.loads(a.results.read_text())["trials"]]
@@ -75,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     if not a.data.is_dir():
         print(f"no dataset at {a.data} (set TL_SHARED or pass --data)", file=sys.stderr)
         return 2
-    from tuner._data import PreparedData, prepare_data
-    from tuner._rerank import rerank
-    from tuner._runner import TrialRunner
+    from tuner.data import PreparedData, prepare_data
+    from tuner.search._rerank import rerank
+    from tuner.training import TrialRunner
 
     data = prepare_data(a.data, input_size=a.size, seed=0, test_split=a.test_split,
                         max_images=a.max_images)

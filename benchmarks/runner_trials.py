@@ -1,6 +1,6 @@
 """Trial cost by kind (activation cache computed vs. reused) and memory over many trials.
 
-Runs :class:`tuner._runner.TrialRunner` on one dataset: feature-extractor and
+Runs :class:`tuner.training._runner.TrialRunner` on one dataset: feature-extractor and
 partial-freeze trials with the cache computed (first) and reused (later), one full
 fine-tune and one from-scratch trial, then ``--repeat`` cached trials while sampling
 the process's resident memory. Prints one JSON line per trial and a summary.
@@ -45,9 +45,9 @@ def rss_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     a = parse(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from tuner._data import prepare_data
-    from tuner._runner import TrialRunner
-    from tuner._types import TrialParams
+    from tuner.data import prepare_data
+    from tuner.training import TrialRunner
+    from tuner.trial import TrialParams
 
     t = time.perf_counter()
     data = prepare_data(a.data, input_size=a.size, seed=a.seed, max_images=a.max_images)

@@ -7,7 +7,7 @@ and measure what the recommendation gives up (its regret).
     python benchmarks/scenario_truth.py --table DIR/*.json > table.md
 
 Scenarios (MobileNetV2 unless the advice names another backbone), all trained by
-:class:`tuner._runner.TrialRunner` under :class:`tuner._pilot.PilotBudget`:
+:class:`tuner.training._runner.TrialRunner` under :class:`tuner.verify._pilot.PilotBudget`:
 
 * feature_extractor: every block frozen, a new head on the pooled features;
 * partial_freeze at the advice's boundary ``b`` (for another call: the boundary the
@@ -41,7 +41,7 @@ if str(REPO) not in sys.path:
 
 from advisor._result import AdviceResult  # noqa: E402
 from advisor.errors import InputError, TLError  # noqa: E402
-from tuner._pilot import (PilotBudget, for_advice, partial_boundary, pilot_data,  # noqa: E402
+from tuner.verify._pilot import (PilotBudget, for_advice, partial_boundary, pilot_data,  # noqa: E402
                           scenario_params)
 
 FAMILIES = ("feature_extractor", "partial_freeze", "full_finetune", "from_scratch")
@@ -101,7 +101,7 @@ def code_version() -> dict:
 def run(dataset: Path, advice_file: Path | None, budget: PilotBudget, seed: int,
         weights: str, cache_dir: Path, spread: int | None, command: str) -> dict:
     """Advise (or load the advice), train every planned run, score the call."""
-    from tuner._runner import TrialRunner
+    from tuner.training import TrialRunner
 
     t0 = time.perf_counter()
     version = code_version()

@@ -38,8 +38,8 @@ def features(data, size: int, seed: int) -> tuple[list[str], list[np.ndarray], l
     """Pooled activations at :data:`BLOCKS` and the last layer, for train + val and test."""
     import keras
 
-    from tuner._model import build_prefix
-    from tuner._runner import TrialRunner
+    from tuner.training._model import build_prefix
+    from tuner.training import TrialRunner
 
     runner = TrialRunner(data, backbone="mobilenet_v2", weights="imagenet", seed=seed)
     bounds = runner.boundaries()
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     ap.add_argument("--quick", action="store_true", help="smoke run: 40 images, 96 px")
     a = ap.parse_args(argv)
-    from tuner._data import prepare_data
+    from tuner.data import prepare_data
 
     path = Path(a.dataset) if Path(a.dataset).is_dir() else SHARED / "data" / a.dataset
     if not path.is_dir():

@@ -120,8 +120,8 @@ def kerastuner_search(data, a: argparse.Namespace, workdir: Path, space) -> tupl
 def tltune_search(data, a: argparse.Namespace, workdir: Path, configs: list[dict]
                   ) -> tuple[float, list[float]]:
     """tltune's runner on the same configurations: returns (seconds, best val accs)."""
-    from tuner._runner import TrialRunner
-    from tuner._types import TrialParams
+    from tuner.training import TrialRunner
+    from tuner.trial import TrialParams
 
     t = time.perf_counter()
     runner = TrialRunner(data, backbone="mobilenet_v2", weights=a.weights, seed=a.seed,
@@ -151,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from dataclasses import replace
 
-    from tuner._data import prepare_data
-    from tuner._space import SearchSpace
+    from tuner.data import prepare_data
+    from tuner.search._space import SearchSpace
 
     workdir = Path(tempfile.mkdtemp(prefix="sweep_speed-"))
     try:

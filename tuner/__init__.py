@@ -1,21 +1,37 @@
 """The tuner: search freeze depth and training hyper-parameters around the advice,
-then retrain, evaluate and export the best configuration (``tltune``)."""
+then retrain, evaluate and export the best configuration (``tltune``).
 
-from tuner._results import FINISHED_STATES, SweepResult, TrialRecord
-from tuner._space import Dimension, SearchSpace
-from tuner._tune import SweepEvent, load_advice, tune
-from tuner._types import EpochRecord, TrialOutcome, TrialParams
+The library call is :func:`tune`; its options are :class:`SweepOptions` and its result
+a :class:`SweepResult`. The subpackages hold one concept each: ``trial`` (what a trial
+is), ``data`` (decoded splits), ``training`` (the runners), ``final`` (evaluation,
+export, prediction), ``search`` (space, backends, loop), ``run`` (the run directory),
+``report`` (terminal and HTML/Markdown) and ``verify`` (the pilot behind
+``tladvise --verify``).
+"""
+
+from tuner._advice import load_advice
+from tuner._options import SweepOptions
+from tuner._tune import tune
+from tuner.final import FinalResult, predict
+from tuner.run import SweepConfig, SweepResult, load_results
+from tuner.search import Dimension, SearchSpace, SweepEvent
+from tuner.trial import FINISHED_STATES, EpochRecord, TrialOutcome, TrialParams, TrialRecord
 
 __all__ = [
     "FINISHED_STATES",
     "Dimension",
     "EpochRecord",
+    "FinalResult",
     "SearchSpace",
+    "SweepConfig",
     "SweepEvent",
+    "SweepOptions",
     "SweepResult",
     "TrialOutcome",
     "TrialParams",
     "TrialRecord",
     "load_advice",
+    "load_results",
+    "predict",
     "tune",
 ]

@@ -1,5 +1,5 @@
 """``tltune`` and ``tlpredict``: thin adapters over :func:`tuner.tune` and
-:func:`tuner._predict.predict` (parse, call, render, map errors to exit codes:
+:func:`tuner.final._predict.predict` (parse, call, render, map errors to exit codes:
 0 ok, 2 bad input or configuration, 1 internal error, 130 interrupted)."""
 
 from __future__ import annotations
@@ -135,9 +135,9 @@ def tltune(
         help="Train in a worker process that is replaced when its memory grows, so memory "
              "stays flat over a long sweep; --no-isolate trains in this process.")] = True,
 ) -> None:
-    from tuner._study import write_json_atomic
-    from tuner._terminal import SweepProgress, render_result
-    from tuner._tune import tune
+    from advisor.io import write_json_atomic
+    from tuner import tune
+    from tuner.report import SweepProgress, render_result, write_sweep_report
 
     # Wide tables also when the output is a file or a pipe.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -161,7 +161,6 @@ def tltune(
                   "--resume RUN_DIR (the run directory printed above)")
         raise typer.Exit(130) from None
     render_result(result, console)
-    from advisor.report import write_sweep_report
 
     report = write_sweep_report(result, result.run_dir)
     console.print(f"Report written to {report.html} ({report.size / 1024:.0f} KiB)")
@@ -188,7 +187,7 @@ def tlpredict(
     console = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from tuner._predict import predict
+    from tuner.final import predict
 
     try:
         preds = predict(model, images, top=top)

@@ -1,9 +1,11 @@
 """Datasets: finding the files (layouts, manifests) and decoding images robustly."""
 
 from advisor.data._images import (
+    AUTO_FRAMING,
     CROP_FRACTION,
     DEFAULT_MAX_PIXELS,
     FRAMINGS,
+    check_framing,
     Decoded,
     ImageInfo,
     ImageReadError,
@@ -24,7 +26,9 @@ from advisor.data._layout import (
 )
 
 __all__ = [
+    "AUTO_FRAMING",
     "CROP_FRACTION",
+    "check_framing",
     "DEFAULT_MAX_PIXELS",
     "FRAMINGS",
     "IMAGE_EXTENSIONS",

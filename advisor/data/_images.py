@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from advisor.errors import ConfigError
+
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "THUMB_SIZE",
@@ -24,7 +26,9 @@ __all__ = [
     "Decoded",
     "ImageReadError",
     "decode_image",
+    "AUTO_FRAMING",
     "FRAMINGS",
+    "check_framing",
     "CROP_FRACTION",
     "frame",
     "to_rgb",
@@ -36,6 +40,7 @@ DEFAULT_MAX_PIXELS = 100_000_000  # above this a file is reported as a decompres
 THUMB_SIZE = 16  # side of the RGB thumbnail used for the pixel baseline and near-duplicates
 
 FRAMINGS = ("squash", "crop")
+AUTO_FRAMING = "auto"  # decided per dataset by the tuner before its search
 # ImageNet evaluation convention (resize to 256, centre 224): the framing the backbones saw.
 CROP_FRACTION = 0.875
 
@@ -127,6 +132,17 @@ def hamming(a: str | int, b: str | int) -> int:
     return bin(x).count("1")
 
 
+def check_framing(framing: str, *, allow_auto: bool = False) -> str:
+    """``framing`` if it is one of :data:`FRAMINGS` (or ``"auto"`` where the caller
+    decides it later), else a :class:`~advisor.errors.ConfigError`."""
+    choices = (AUTO_FRAMING, *FRAMINGS) if allow_auto else FRAMINGS
+    if framing not in choices:
+        raise ConfigError("Unknown framing", expected=f"one of {list(choices)}",
+                          received=repr(framing),
+                          fix="pass --framing " + ", ".join(choices[:-1]) + f" or {choices[-1]}")
+    return framing
+
+
 def frame(img: Image.Image, size: int, framing: str = "squash") -> np.ndarray:
     """``img`` as a ``size`` x ``size`` uint8 array.
 
@@ -135,8 +151,7 @@ def frame(img: Image.Image, size: int, framing: str = "squash") -> np.ndarray:
     shorter side (for a square image, a 12.5 % zoom into the centre)."""
     if framing == "squash":
         return np.asarray(img.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
-    if framing != "crop":
-        raise ValueError(f"framing must be one of {FRAMINGS}, not {framing!r}")
+    check_framing(framing)
     w, h = img.size
     side = CROP_FRACTION * min(w, h)
     box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
@@ -148,8 +163,7 @@ def decode_image(data: bytes, size: int | None = None, *,
                  max_pixels: int = DEFAULT_MAX_PIXELS, framing: str = "squash") -> Decoded:
     """Decode ``data`` (the file's bytes), the model input framed by ``framing`` (see
     :func:`frame`). Raises :class:`ImageReadError`."""
-    if framing not in FRAMINGS:
-        raise ValueError(f"framing must be one of {FRAMINGS}, not {framing!r}")
+    check_framing(framing)
     md5 = hashlib.md5(data).hexdigest()
     n = len(data)
     if n == 0:

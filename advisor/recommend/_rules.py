@@ -16,7 +16,7 @@ from advisor.backbones import Boundary
 from advisor.measure._types import Measurements
 from advisor.recommend._types import Advice, Augmentation, LRRange, Reason
 
-__all__ = ["Thresholds", "similarity_from_shift", "normalised_gain", "recommend"]
+__all__ = ["Thresholds", "similarity_from_shift", "normalised_gain", "choose_boundary", "recommend"]
 
 
 @dataclass(frozen=True)

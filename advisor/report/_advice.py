@@ -12,7 +12,7 @@ from advisor.errors import DatasetError
 from advisor.health._types import Finding, HealthReport
 from advisor.measure._types import Measurements
 from advisor.recommend._types import Advice
-from advisor.report import _plots
+from advisor.report import plots
 from advisor.report._doc import (
     Block,
     Bullets,
@@ -146,7 +146,7 @@ def _dataset(result: AdviceResult) -> Section:
     blocks: list[Block] = [KeyValues(tuple(facts)),
                            Table(headers, tuple(rows), "l" + "r" * (len(headers) - 1),
                                  highlight=(len(rows) - 1,)),
-                           Figure(_plots.class_balance({s: p.counts[s] for s in splits}, p.classes),
+                           Figure(plots.class_balance({s: p.counts[s] for s in splits}, p.classes),
                                   "class_balance", "Images per class and split")]
     blocks += [Text(n, "muted") for n in p.notes]
     return Section("dataset", "Dataset", tuple(blocks))
@@ -270,7 +270,7 @@ def _measurements(result: AdviceResult) -> Section:
         bd = _boundary_depth(m, a)
         label = ("frozen: " + (f"blocks 1..{a.freeze_block} of {a.n_blocks}"
                                if a.freeze_block > 0 else "nothing"))
-        figs.append(Figure(_plots.shift_profile([l.depth for l in layers],
+        figs.append(Figure(plots.shift_profile([l.depth for l in layers],
                                                 [l.shift for l in layers], bd, label),
                            "bn_shift", "How far the dataset's BatchNorm input statistics are from "
                            "ImageNet's, layer by layer; the shaded part is frozen"))
@@ -278,11 +278,11 @@ def _measurements(result: AdviceResult) -> Section:
               "raw pixels (baseline)": [(p.n_train, p.accuracy)
                                         for p in m.pixel_probe.learning_curve]}
     if any(curves.values()):
-        figs.append(Figure(_plots.learning_curves(curves, m.probe.majority), "probe_curve",
+        figs.append(Figure(plots.learning_curves(curves, m.probe.majority), "probe_curve",
                            "Linear-probe accuracy as the training set grows: ImageNet features "
                            "against the raw-pixel baseline"))
     if m.projection:
-        figs.append(Figure(_plots.projection(m.projection, m.projection_labels), "projection",
+        figs.append(Figure(plots.projection(m.projection, m.projection_labels), "projection",
                            "The backbone's pooled features in two dimensions, one colour per class"))
     blocks: list[Block] = [KeyValues(tuple(facts))]
     notes = [f"features probe: {n}" for n in m.probe.notes]
@@ -313,7 +313,7 @@ def _verify(verify: object) -> Section:
     intro = Text("A short real training run that checks the call.", "muted")
     if not (isinstance(verify, dict) and {"verdict", "runs", "explanation"} <= verify.keys()):
         return Section("verify", "Verification run", (intro, *json_blocks(verify)))
-    # a tuner._verify.VerifyResult dict (tladvise --verify)
+    # a tuner.verify._verify.VerifyResult dict (tladvise --verify)
     rows = tuple((r["scenario"], role, num(r["freeze_block"]),
                   r["freeze_layer"], num(r["val_accuracy"]), num(r["epochs_run"]),
                   num(float(r["seconds"]), 1))

@@ -44,7 +44,7 @@ def _kind(data: dict) -> str:
 
 def _find_json(path: Path, kind: str | None) -> Path:
     from advisor.report._advice import ADVICE_JSON
-    from advisor.report._sweep import RESULTS_JSON
+    from tuner.report._sweep import RESULTS_JSON
 
     if path.is_file():
         return path
@@ -66,7 +66,7 @@ def render_run_dir(path: str | Path, out: str | Path | None = None, kind: str | 
     """Re-render the report of the run saved at ``path`` (a folder or its JSON file)."""
     from advisor._result import SCHEMA_VERSION, AdviceResult
     from advisor.report._advice import write_advice_report
-    from advisor.report._sweep import write_sweep_report
+    from tuner.report._sweep import write_sweep_report
 
     src = _find_json(Path(path).expanduser(), kind)
     data = load_json(src)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_image_folder
-from tuner._tune import TEST_SLEEP_ENV
-from tuner._types import TrialParams
+from tuner.search import TEST_SLEEP_ENV
+from tuner.trial import TrialParams
 
 
 def trial_params(fb: int, **kw) -> TrialParams:

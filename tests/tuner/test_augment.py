@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from advisor.errors import ConfigError
-from tuner._augment import AUGMENTATIONS, apply_params, draw_params, get_augmentation
-from tuner._types import AUGMENTATION_LEVELS
+from tuner.training._augment import AUGMENTATIONS, apply_params, draw_params
+from tuner.training import get_augmentation
+from tuner.trial import AUGMENTATION_LEVELS
 
 
 def test_levels_match_the_shared_names_and_grow_in_strength() -> None:

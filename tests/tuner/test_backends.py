@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import ConfigError
-from tuner._results import TrialRecord
-from tuner._space import SearchSpace
-from tuner.backends import KILLED_MESSAGE, get_backend
+from tuner.trial import TrialRecord
+from tuner.search._space import SearchSpace
+from tuner.search.backends import KILLED_MESSAGE, get_backend
 
 N = 18
 

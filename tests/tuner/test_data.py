@@ -11,7 +11,7 @@ import pytest
 
 from advisor.errors import ConfigError, DatasetError
 from tests.conftest import write_image_folder
-from tuner._data import prepare_data
+from tuner.data import prepare_data
 
 CLASSES = {"blue": 20, "green": 15, "red": 10}
 

@@ -12,9 +12,9 @@ import pytest
 from advisor.errors import ConfigError
 from tests.conftest import write_image_folder
 from tests.tuner.conftest import trial_params
-from tuner._data import prepare_data
-from tuner._final import FinalResult
-from tuner._runner import TrialRunner
+from tuner.data import prepare_data
+from tuner.final import FinalResult
+from tuner.training import TrialRunner
 
 pytestmark = pytest.mark.slow
 
@@ -108,8 +108,8 @@ def test_unknown_export_format_is_refused_before_training(data, tmp_path: Path) 
 
 
 def test_refit_trains_on_train_plus_val_for_the_given_epochs(data, tmp_path: Path) -> None:
-    from tuner._final import REFIT_PROTOCOL
-    from tuner._results import refit_epochs
+    from tuner.final import REFIT_PROTOCOL
+    from tuner.trial import refit_epochs
 
     r = TrialRunner(data, weights="none", seed=0, cache_dir=tmp_path / "cache")
     p = params(r.n_blocks - 2, epochs=4, patience=1)

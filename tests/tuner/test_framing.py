@@ -12,8 +12,8 @@ from PIL import Image
 
 from advisor.backbones import get_backbone, resolve_weights
 from advisor.errors import ConfigError
-from tuner._data import prepare_data
-from tuner._framing import FramingChoice, choose_framing
+from tuner.data import prepare_data
+from tuner.training import FramingChoice, choose_framing
 
 pytestmark = pytest.mark.slow
 
@@ -91,8 +91,7 @@ def test_too_few_images_to_cross_validate_keep_squash_and_say_why(tmp_path: Path
 
 def test_tune_records_the_probe_and_frames_every_split_with_its_choice(tmp_path: Path) -> None:
     from tuner import tune
-    from tuner._study import load_config
-
+    from tuner.run import load_config
     root = border_classes(tmp_path / "ds", n=12)
     kw = dict(trials=1, scenario="feature_extractor", weights="none", input_size=64,
               epochs=1, isolate=False)

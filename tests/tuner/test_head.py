@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tuner._head import fit_head
-from tuner._train import ArrayFeed, fit_phase
-
-
+from tuner.training._head import fit_head
+from tuner.training._fit import ArrayFeed, fit_phase
 def head_model(n_features: int, n_classes: int, dropout: float):
     import keras
 

@@ -14,7 +14,7 @@ from advisor import AdviceResult, advise
 from advisor.errors import ConfigError
 from advisor.recommend import normalised_gain
 from tests.conftest import write_image_folder
-from tuner._pilot import (
+from tuner.verify._pilot import (
     LEARNING_RATES,
     PilotBudget,
     for_advice,
@@ -130,7 +130,7 @@ def advice(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def boundaries(advice):
-    from tuner._runner import TrialRunner
+    from tuner.training import TrialRunner
 
     d = pilot_data(advice.profile.root, dataclasses.replace(SMALL, input_size=32))
     return TrialRunner(d, weights="none").boundaries()

@@ -13,10 +13,10 @@ from PIL import Image
 from advisor.data import decode_image
 from advisor.errors import InputError
 from tests.conftest import write_image_folder
-from tuner._data import prepare_data
-from tuner._predict import Prediction, predict
-from tuner._runner import TrialRunner
-from tuner._types import TrialParams
+from tuner.data import prepare_data
+from tuner.final import Prediction, predict
+from tuner.training import TrialRunner
+from tuner.trial import TrialParams
 
 pytestmark = pytest.mark.slow
 

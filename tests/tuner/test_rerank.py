@@ -12,11 +12,11 @@ import pytest
 
 from advisor.errors import ConfigError
 from tests.tuner.conftest import trial_params
-from tuner._data import prepare_data
-from tuner._rerank import (CandidateScore, candidates, choose, fold_problem, rerank,
+from tuner.data import prepare_data
+from tuner.search._rerank import (CandidateScore, candidates, choose, fold_problem, rerank,
                            small_validation_hint)
-from tuner._results import TrialRecord
-from tuner._runner import TrialRunner
+from tuner.trial import TrialRecord
+from tuner.training import TrialRunner
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tuner._results import TrialRecord, best_of
+from tuner.trial import TrialRecord, best_of
 
 
 def rec(n: int, state: str, acc: float | None, loss: float | None = None) -> TrialRecord:
@@ -23,7 +23,7 @@ def h(epoch: int, phase: str, acc: float, loss: float) -> dict:
 
 
 def test_refit_epochs_replays_the_runner_selection() -> None:
-    from tuner._results import refit_epochs
+    from tuner.trial import refit_epochs
 
     # best in the head phase: fine-tuning never beat it
     assert refit_epochs([h(0, "head", .8, .5), h(1, "head", .9, .4), h(2, "head", .9, .45),

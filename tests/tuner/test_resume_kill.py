@@ -15,8 +15,7 @@ import psutil
 import pytest
 
 from tests.tuner.conftest import subprocess_env, tltune_argv
-from tuner._tune import TEST_SLEEP_ENV
-
+from tuner.search import TEST_SLEEP_ENV
 TRIALS = 6
 
 

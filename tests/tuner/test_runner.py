@@ -11,9 +11,9 @@ import pytest
 from advisor.errors import ConfigError
 from tests.conftest import write_image_folder
 from tests.tuner.conftest import trial_params
-from tuner._data import prepare_data
-from tuner._runner import SCRATCH_BN_MOMENTUM, TrialRunner
-from tuner._types import TrialParams
+from tuner.data import prepare_data
+from tuner.training import SCRATCH_BN_MOMENTUM, TrialRunner
+from tuner.trial import TrialParams
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import pytest
 
 from advisor.errors import ConfigError
 from advisor.recommend._types import Advice, Augmentation, LRRange
-from tuner._space import SearchSpace
+from tuner.search._space import SearchSpace
 
 N = 18  # MobileNetV2's block count
 

@@ -9,18 +9,13 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import ConfigError, InputError
-from tuner._importance import param_importances
-from tuner._results import SweepResult, TrialRecord
-from tuner._space import SearchSpace
-from tuner._study import (
-    SweepConfig,
-    load_config,
-    new_run_dir,
-    redact_url,
-    reproduce_command,
-    save_config,
-    write_json_atomic,
-)
+from tuner.search._importance import param_importances
+from tuner.run import SweepResult
+from tuner.trial import TrialRecord
+from tuner.search._space import SearchSpace
+from advisor.io import write_json_atomic
+from tuner.run import (SweepConfig, load_config, new_run_dir, redact_url, reproduce_command,
+                       save_config)
 
 N = 18
 
@@ -30,7 +25,7 @@ def config(**kw) -> SweepConfig:
                 backbone="mobilenet_v2", weights="imagenet", input_size=160, test_split=None,
                 max_images=None, seed=0, backend="optuna", storage=None, trials=30, epochs=10,
                 patience=3, scenario=None, advice=None,
-                space=SearchSpace.from_advice(None, N).to_dict(), export=("keras",))
+                space=SearchSpace.from_advice(None, N), export=("keras",))
     base.update(kw)
     return SweepConfig(**base)
 
@@ -224,8 +219,7 @@ def shift_finding(split: str) -> dict:
 
 
 def test_a_shifted_test_split_is_warned_about_only_when_it_is_the_test_split(tmp_path):
-    from tuner._tune import advice_findings, split_shift_warning
-
+    from tuner._advice import advice_findings, split_shift_warning
     held_out = "stratified 15% of train, seed 0"
     w = split_shift_warning([shift_finding("val")], {"test": "folder val/", "val": held_out})
     assert w and "test split val/" in w and "0.92 in 'red'" in w and held_out in w
@@ -255,8 +249,7 @@ def test_tune_records_and_announces_the_advisors_split_shift(tmp_path):
     from tests.conftest import write_image_folder
     from tests.tuner.test_space import make_advice
     from tuner import tune
-    from tuner._tune import advice_findings, split_shift_warning
-
+    from tuner._advice import advice_findings, split_shift_warning
     ds = tmp_path / "ds"
     write_image_folder(ds, {"blue": 8, "red": 8}, size=48, split="train")
     write_image_folder(ds, {"blue": 5, "red": 5}, size=48, seed=1, split="val")

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from advisor import advise
 from advisor.cli import app
 from tests.conftest import write_image_folder
-from tuner._pilot import PilotBudget
-from tuner._verify import VerifyResult, verdict, verify_advice
+from tuner.verify._pilot import PilotBudget
+from tuner.verify._verify import VerifyResult, verdict, verify_advice
 
 pytestmark = pytest.mark.slow
 

@@ -11,10 +11,10 @@ import pytest
 
 from advisor.errors import ConfigError, InternalError
 from tests.tuner.conftest import trial_params
-from tuner._data import prepare_data
-from tuner._runner import TrialRunner
-from tuner._types import TrialParams
-from tuner._worker import WorkerRunner
+from tuner.data import prepare_data
+from tuner.training import TrialRunner
+from tuner.trial import TrialParams
+from tuner.training import WorkerRunner
 
 pytestmark = pytest.mark.slow
 

@@ -118,9 +118,10 @@ def make_advice_result(root: Path) -> AdviceResult:
 
 def make_sweep_results(root: Path, run_dir: Path) -> dict:
     """A ``results.json`` dict (SweepResult.to_dict()) with a final test evaluation."""
-    from tuner._final import ClassMetrics, FinalResult, Misclassified
-    from tuner._results import SweepResult, TrialRecord
-    from tuner._types import TrialParams
+    from tuner.final import ClassMetrics, FinalResult, Misclassified
+    from tuner.run import SweepResult
+    from tuner.trial import TrialRecord
+    from tuner.trial import TrialParams
 
     rng = np.random.default_rng(3)
     trials = []

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.report import write_advice_report, write_sweep_report
+from advisor.report import write_advice_report
+
+from tuner.report import write_sweep_report
 from tests.advisor.report.conftest import HOSTILE
 
 CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",

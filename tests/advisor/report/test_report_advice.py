@@ -13,7 +13,7 @@ from advisor.recommend._types import Advice
 from advisor.report import ReportPaths, advice_document, write_advice_report
 from advisor.report._advice import _boundary_depth
 from advisor.report._doc import Callout, Figure, Figures, Gallery, Table, Text
-from advisor.report._plots import DPI, FIGSIZE
+from advisor.report.plots import DPI, FIGSIZE
 from advisor.report._thumbs import MAX_SIDE
 from tests.advisor.report._inspect import Page, decode_data_uri, markdown_images
 from tests.advisor.report.conftest import HOSTILE, make_advice_result, make_dataset

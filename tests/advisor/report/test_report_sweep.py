@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from advisor.report import sweep_document, write_sweep_report
+from tuner.report import sweep_document, write_sweep_report
 from advisor.report._doc import Callout, Figure, Figures, Gallery, Table, Text
 from tests.advisor.report._inspect import Page, markdown_images
 from tests.advisor.report.conftest import HOSTILE
@@ -72,8 +72,7 @@ def test_running_sweep_without_final_or_completed_trials(sweep_results):
 
 
 def test_sweep_result_object_and_dict_render_the_same(sweep_results, tmp_path):
-    from tuner._results import SweepResult
-
+    from tuner.run import SweepResult
     a = write_sweep_report(sweep_results, tmp_path / "a")
     b = write_sweep_report(SweepResult.from_dict(sweep_results), tmp_path / "b")
     assert a.html.read_text(encoding="utf-8") == b.html.read_text(encoding="utf-8")

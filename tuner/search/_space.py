@@ -1,0 +1,258 @@
+"""The search space, centred on the advisor's recommendation.
+
+Freeze depth is a categorical over candidate block boundaries. The candidates are
+every block within ``window`` blocks of the recommended one plus a coarse grid
+(every ``window`` blocks) over the rest of the scenario's neighbourhood, so blocks
+near the recommendation are denser among the candidates and get more of the
+sampler's mass; the recommended configuration itself is tried first. See
+``docs/search-space.md`` for how each scenario maps to its freeze range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from advisor.codec import Record, to_dict
+from advisor.errors import ConfigError
+from advisor.recommend import SCENARIOS, Advice
+from tuner.training import NO_FLIP
+from tuner.trial import AUGMENTATION_LEVELS, TrialParams
+
+__all__ = ["Dimension", "SearchSpace", "DEFAULT_EPOCHS", "DEFAULT_PATIENCE"]
+
+DEFAULT_EPOCHS = 10
+DEFAULT_PATIENCE = 3
+# Learning-rate ranges used where the advice gives none (or there is no advice).
+_HEAD_LR = (1e-4, 1e-2)
+_BACKBONE_LR = {"finetune": (1e-5, 1e-3), "scratch": (1e-4, 1e-2)}
+_DROPOUT = (0.0, 0.5)
+_LABEL_SMOOTHING = (0.0, 0.2)
+_BATCH_SIZES = (16, 32, 64)
+
+
+@dataclass(frozen=True)
+class Dimension(Record):
+    """One searched parameter, described independently of any backend.
+
+    ``kind`` is ``"float"`` (``low``..``high``, ``log`` scale or not) or
+    ``"categorical"`` (``choices``). ``needs_unfrozen``: only sampled when the
+    trial's freeze depth leaves some backbone layers trainable.
+    """
+
+    name: str
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple = ()
+    needs_unfrozen: bool = False
+
+
+def _geomean(lo: float, hi: float) -> float:
+    return float(math.sqrt(lo * hi))
+
+
+def _freeze_candidates(centre: int, lo: int, hi: int, window: int) -> tuple[int, ...]:
+    """Every block in ``centre +- window`` plus every ``window``-th block of ``lo..hi``."""
+    dense = set(range(max(lo, centre - window), min(hi, centre + window) + 1))
+    coarse = set(range(lo, hi + 1, window)) | {lo, hi}
+    return tuple(sorted(dense | coarse | {centre}))
+
+
+@dataclass(frozen=True)
+class SearchSpace(Record):
+    """What the tuner searches, and the configuration it tries first (``centre``).
+
+    ``freeze_blocks``: candidate freeze depths (``n_blocks`` = everything frozen,
+    0 = nothing frozen, -1 = from scratch). Ranges are ``(low, high)``; a range
+    with ``low == high`` or a single choice is fixed, not searched.
+    """
+
+    scenario: str | None
+    forced: bool
+    n_blocks: int
+    recommended_block: int
+    freeze_blocks: tuple[int, ...]
+    head_lr: tuple[float, float]
+    backbone_lr: tuple[float, float]
+    dropout: tuple[float, float] = _DROPOUT
+    augmentation: tuple[str, ...] = AUGMENTATION_LEVELS[:3]
+    label_smoothing: tuple[float, float] = _LABEL_SMOOTHING
+    batch_sizes: tuple[int, ...] = _BATCH_SIZES
+    epochs: int = DEFAULT_EPOCHS
+    patience: int = DEFAULT_PATIENCE
+    centre: TrialParams | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_advice(cls, advice: Advice | None, n_blocks: int, scenario: str | None = None, *,
+                    epochs: int = DEFAULT_EPOCHS, patience: int = DEFAULT_PATIENCE) -> "SearchSpace":
+        """The space centred on ``advice`` (or on ``scenario``), for a backbone of
+        ``n_blocks`` blocks. ``scenario`` forces one scenario's freeze range only."""
+        if scenario is not None and scenario not in SCENARIOS:
+            raise ConfigError(f"Unknown scenario {scenario!r}", expected=f"one of {list(SCENARIOS)}",
+                              received=repr(scenario), fix="pass --scenario with one of those names")
+        if n_blocks < 2:
+            raise ConfigError("The backbone has too few freeze boundaries to search freeze depth",
+                              expected="n_blocks >= 2", received=str(n_blocks),
+                              fix="use a backbone from the catalog")
+        if epochs < 1 or patience < 1:
+            raise ConfigError("Epochs and patience must be positive",
+                              expected="epochs >= 1 and patience >= 1",
+                              received=f"epochs={epochs}, patience={patience}",
+                              fix="pass --epochs with a positive number")
+        notes: list[str] = []
+        centre_scenario = scenario or (advice.scenario if advice else None)
+        n = n_blocks
+        window = max(1, round(n / 6))
+
+        # The recommended block, rescaled when the advice measured another backbone.
+        rec: int | None = None
+        if advice is not None:
+            if advice.freeze_block < 0:
+                rec = -1
+            elif advice.n_blocks and advice.n_blocks != n:
+                rec = round(advice.freeze_block / advice.n_blocks * n)
+                notes.append(f"advice freeze block {advice.freeze_block}/{advice.n_blocks} "
+                             f"rescaled to {rec}/{n} for this backbone")
+            else:
+                rec = advice.freeze_block
+
+        allow_scratch = centre_scenario == "from_scratch" or (
+            centre_scenario == "full_finetune" and advice is not None
+            and advice.runner_up == "from_scratch")
+
+        if scenario is not None:  # forced: that scenario's range only
+            if scenario == "feature_extractor":
+                centre, blocks = n, (n,)
+            elif scenario == "full_finetune":
+                centre, blocks = 0, (0,)
+            elif scenario == "from_scratch":
+                centre, blocks = -1, (-1,)
+            else:
+                centre = rec if rec is not None and 0 < rec < n else n // 2
+                blocks = _freeze_candidates(centre, 1, n - 1, window)
+        elif centre_scenario is None:
+            centre, blocks = n // 2, _freeze_candidates(n // 2, 0, n, window)
+            notes.append("no advice: freeze depth searched over the whole range")
+        elif centre_scenario == "feature_extractor":
+            centre, blocks = n, _freeze_candidates(n, n // 2, n, window)
+        elif centre_scenario == "partial_freeze":
+            centre = rec if rec is not None and 0 < rec < n else n // 2
+            blocks = _freeze_candidates(centre, 0, n, window)
+        elif centre_scenario == "full_finetune":
+            centre, blocks = 0, _freeze_candidates(0, 0, n // 2, window)
+        else:  # from_scratch: neighbours are full fine-tuning and a few frozen early blocks
+            centre, blocks = -1, _freeze_candidates(-1, -1, max(1, n // 4), window)
+        if allow_scratch and -1 not in blocks and scenario is None:
+            blocks = (-1,) + blocks
+            notes.append("from scratch (-1) included: the advice's runner-up is from_scratch")
+
+        head_lr = (advice.head_lr.low, advice.head_lr.high) if advice else _HEAD_LR
+        scratch_like = centre_scenario == "from_scratch"
+        # A fine-tuning range does not suit training from scratch, and vice versa.
+        advice_fits = advice is not None and (advice.scenario == "from_scratch") == scratch_like
+        if advice_fits and advice.backbone_lr is not None:
+            backbone_lr = (advice.backbone_lr.low, advice.backbone_lr.high)
+        else:
+            backbone_lr = _BACKBONE_LR["scratch" if scratch_like else "finetune"]
+        for name, (lo, hi) in (("head_lr", head_lr), ("backbone_lr", backbone_lr)):
+            if not 0 < lo <= hi:
+                raise ConfigError(f"The advice's {name} range is not usable on a log scale",
+                                  expected="0 < low <= high", received=f"({lo}, {hi})",
+                                  fix="re-run tladvise or edit the advice file")
+
+        level = advice.augmentation.level if advice else "light"
+        if level not in AUGMENTATION_LEVELS:
+            raise ConfigError(f"Unknown augmentation level {level!r} in the advice",
+                              expected=f"one of {list(AUGMENTATION_LEVELS)}", received=repr(level),
+                              fix="re-run tladvise or edit the advice file")
+        i = AUGMENTATION_LEVELS.index(level)
+        augmentation = AUGMENTATION_LEVELS[max(0, i - 1):i + 2]
+        if advice is not None and advice.augmentation.flip == "none":
+            augmentation = tuple(a if a == "off" else a + NO_FLIP for a in augmentation)
+            level = level if level == "off" else level + NO_FLIP
+            notes.append("no flips in any augmentation level: " + advice.augmentation.note)
+
+        centre_params = TrialParams(
+            freeze_block=centre, head_lr=_geomean(*head_lr), backbone_lr=_geomean(*backbone_lr),
+            dropout=0.2, augmentation=level, label_smoothing=0.1, batch_size=32,
+            epochs=epochs, patience=patience)
+        return cls(scenario=centre_scenario, forced=scenario is not None, n_blocks=n,
+                   recommended_block=centre, freeze_blocks=tuple(blocks), head_lr=head_lr,
+                   backbone_lr=backbone_lr, augmentation=tuple(augmentation), epochs=epochs,
+                   patience=patience, centre=centre_params, notes=tuple(notes))
+
+    # -- what backends read -------------------------------------------------------
+
+    def dimensions(self) -> list[Dimension]:
+        """The searched (non-fixed) parameters."""
+        dims: list[Dimension] = []
+        if len(self.freeze_blocks) > 1:
+            dims.append(Dimension("freeze_block", "categorical", choices=self.freeze_blocks))
+        if self.head_lr[0] < self.head_lr[1]:
+            dims.append(Dimension("head_lr", "float", *self.head_lr, log=True))
+        if self.any_unfrozen and self.backbone_lr[0] < self.backbone_lr[1]:
+            dims.append(Dimension("backbone_lr", "float", *self.backbone_lr, log=True,
+                                  needs_unfrozen=True))
+        if self.dropout[0] < self.dropout[1]:
+            dims.append(Dimension("dropout", "float", *self.dropout))
+        if len(self.augmentation) > 1:
+            dims.append(Dimension("augmentation", "categorical", choices=self.augmentation))
+        if self.label_smoothing[0] < self.label_smoothing[1]:
+            dims.append(Dimension("label_smoothing", "float", *self.label_smoothing))
+        if len(self.batch_sizes) > 1:
+            dims.append(Dimension("batch_size", "categorical", choices=self.batch_sizes))
+        return dims
+
+    @property
+    def any_unfrozen(self) -> bool:
+        return any(b < self.n_blocks for b in self.freeze_blocks)
+
+    def is_unfrozen(self, freeze_block: int) -> bool:
+        return freeze_block < self.n_blocks
+
+    def fixed_values(self) -> dict[str, Any]:
+        """Values of the parameters that are not searched."""
+        c = self.centre or TrialParams(self.freeze_blocks[-1], _geomean(*self.head_lr),
+                                       _geomean(*self.backbone_lr))
+        return {"freeze_block": self.freeze_blocks[0], "head_lr": self.head_lr[0],
+                "backbone_lr": c.backbone_lr if self.backbone_lr[0] < self.backbone_lr[1]
+                else self.backbone_lr[0],
+                "dropout": self.dropout[0], "augmentation": self.augmentation[0],
+                "label_smoothing": self.label_smoothing[0], "batch_size": self.batch_sizes[0]}
+
+    def params(self, sampled: dict[str, Any]) -> TrialParams:
+        """The full :class:`TrialParams` of a trial from its sampled values."""
+        values = self.fixed_values()
+        values.update(sampled)
+        return TrialParams(freeze_block=int(values["freeze_block"]),
+                           head_lr=float(values["head_lr"]),
+                           backbone_lr=float(values["backbone_lr"]),
+                           dropout=float(values["dropout"]),
+                           augmentation=str(values["augmentation"]),
+                           label_smoothing=float(values["label_smoothing"]),
+                           batch_size=int(values["batch_size"]),
+                           epochs=self.epochs, patience=self.patience)
+
+    def sampled_of(self, params: TrialParams) -> dict[str, Any]:
+        """The searched values of ``params`` (what a backend would have sampled)."""
+        p = params.to_dict()
+        return {d.name: p[d.name] for d in self.dimensions()
+                if not d.needs_unfrozen or self.is_unfrozen(params.freeze_block)}
+
+    def first(self) -> dict[str, Any]:
+        """The sampled values of the recommended configuration (tried first)."""
+        if self.centre is None:
+            return {}
+        c = self.centre
+        if c.freeze_block not in self.freeze_blocks:  # e.g. a space narrowed by hand
+            near = min(self.freeze_blocks, key=lambda b: (abs(b - self.recommended_block), b))
+            c = replace(c, freeze_block=near)
+        return self.sampled_of(c)
+
+    def to_dict(self) -> dict:
+        """The fields, plus the searched ``dimensions`` (for the reader of a config)."""
+        return {**to_dict(self), "dimensions": [d.to_dict() for d in self.dimensions()]}

@@ -1,0 +1,15 @@
+"""Training: the trial runner (in this process or a worker), its activation cache,
+networks, augmentation, the epoch loops and the framing decision."""
+
+from tuner.training._augment import NO_FLIP, AugmentSpec, get_augmentation
+from tuner.training._framing import FramingChoice, choose_framing
+from tuner.training._precision import PRECISIONS, gpu_available, use_mixed_precision
+from tuner.training._protocol import EpochCallback, Runner
+from tuner.training._runner import SCRATCH_BN_MOMENTUM, SCRATCH_MAX_SIZE, TrialRunner
+from tuner.training._spec import VIEWS, RunnerSpec
+from tuner.training._worker import RECYCLE_GROWTH, WorkerDied, WorkerRunner
+
+__all__ = ["NO_FLIP", "PRECISIONS", "RECYCLE_GROWTH", "SCRATCH_BN_MOMENTUM", "SCRATCH_MAX_SIZE",
+           "VIEWS", "AugmentSpec", "EpochCallback", "FramingChoice", "Runner", "RunnerSpec",
+           "TrialRunner", "WorkerDied", "WorkerRunner", "choose_framing", "get_augmentation",
+           "gpu_available", "use_mixed_precision"]

@@ -1,0 +1,105 @@
+"""What a trial is: its parameters, its epochs and its outcome (shared by the search,
+which decides, and the runner, which trains)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from advisor.codec import Record
+from advisor.errors import ConfigError
+
+__all__ = ["AUGMENTATION_LEVELS", "head_phase_epochs", "phase_epochs", "TrialParams",
+           "EpochRecord", "TrialOutcome", "check_params"]
+
+AUGMENTATION_LEVELS = ("off", "light", "moderate", "strong")
+
+
+def head_phase_epochs(epochs: int) -> int:
+    """Epochs of the linear-probe (head) phase of a trial that fine-tunes: a third
+    of its budget, at least one."""
+    return max(1, epochs // 3)
+
+
+@dataclass(frozen=True)
+class TrialParams(Record):
+    """One configuration to train.
+
+    ``freeze_block``: number of backbone blocks frozen, from 0 (nothing frozen: full
+    fine-tune) to ``n_blocks`` (everything frozen: feature extractor); ``-1`` trains
+    the same architecture from scratch (random weights, nothing frozen).
+    ``backbone_lr`` is used for unfrozen backbone layers in the fine-tune phase.
+
+    By default ``epochs`` is the whole budget: a feature extractor spends it on the
+    head, a fine-tuning trial spends a third on the head (:func:`head_phase_epochs`)
+    and the rest fine-tuning. With ``head_epochs`` set, the head phase has its own
+    budget instead (up to ``head_epochs`` epochs, early-stopped with
+    ``head_patience``, default ``patience``) and ``epochs`` is the fine-tune phase's
+    alone; a feature extractor then trains for ``head_epochs``. From scratch always
+    trains ``epochs``.
+    """
+
+    freeze_block: int
+    head_lr: float
+    backbone_lr: float
+    dropout: float = 0.2
+    augmentation: str = "light"
+    label_smoothing: float = 0.0
+    batch_size: int = 32
+    epochs: int = 10
+    patience: int = 3
+    head_epochs: int | None = None
+    head_patience: int | None = None
+
+
+@dataclass(frozen=True)
+class EpochRecord(Record):
+    epoch: int
+    phase: str  # "head" | "finetune" | "scratch"
+    train_accuracy: float
+    train_loss: float
+    val_accuracy: float
+    val_loss: float
+
+
+@dataclass(frozen=True)
+class TrialOutcome(Record):
+    """What a trial run returns: its best validation accuracy and its history."""
+
+    val_accuracy: float
+    val_loss: float
+    epochs_run: int
+    seconds: float
+    history: tuple[EpochRecord, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+    n_val: int = 0  # validation images behind val_accuracy
+
+
+def phase_epochs(params: TrialParams, all_frozen: bool) -> tuple[int, int]:
+    """Planned epochs of the linear-probe (head) phase and of the fine-tune phase
+    (see :class:`TrialParams`)."""
+    if params.head_epochs is not None:
+        return params.head_epochs, 0 if all_frozen else params.epochs
+    if all_frozen:
+        return params.epochs, 0
+    n_head = head_phase_epochs(params.epochs)
+    return n_head, max(1, params.epochs - n_head)
+
+
+def check_params(params: TrialParams, n_blocks: int, backbone: str) -> None:
+    """A :class:`ConfigError` when ``params`` cannot train on a backbone of ``n_blocks``."""
+    if not -1 <= params.freeze_block <= n_blocks:
+        raise ConfigError("freeze_block out of range", expected=f"-1 (scratch) .. {n_blocks}",
+                          received=str(params.freeze_block),
+                          fix=f"pick a block between 0 and {n_blocks} of {backbone}")
+    bad = [k for k in ("head_lr", "backbone_lr") if not getattr(params, k) > 0]
+    bad += [k for k in ("batch_size", "epochs", "patience") if getattr(params, k) < 1]
+    bad += [k for k in ("head_epochs", "head_patience")
+            if getattr(params, k) is not None and getattr(params, k) < 1]
+    bad += [k for k in ("dropout", "label_smoothing") if not 0.0 <= getattr(params, k) < 1.0]
+    if bad:
+        raise ConfigError(f"Invalid trial parameters {bad}",
+                          expected="positive learning rates, batch size, epochs and patience "
+                                   "(head_epochs and head_patience too when set); "
+                                   "dropout and label smoothing in [0, 1)",
+                          received=str({k: getattr(params, k) for k in bad}),
+                          fix="fix the search space")
