@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from advisor._verify import VerifyResult
 from advisor.health._types import HealthReport
 from advisor.measure._types import Measurements
 from advisor.recommend._types import Advice
@@ -55,7 +56,8 @@ class AdviceResult:
     advice: Advice
     seconds: float
     command: str = ""
-    extras: dict = field(default_factory=dict)  # e.g. "verify" results, fallbacks/warnings
+    extras: dict = field(default_factory=dict)  # e.g. thresholds, fallbacks/warnings
+    verify: VerifyResult | None = None  # tladvise --verify: the pilot that checked the call
 
     @property
     def chosen(self) -> Measurements:
@@ -66,13 +68,30 @@ class AdviceResult:
                 "health": self.health.to_dict(),
                 "measurements": [m.to_dict() for m in self.measurements],
                 "advice": self.advice.to_dict(), "seconds": self.seconds,
-                "command": self.command, "extras": self.extras}
+                "command": self.command, "extras": self.extras,
+                "verify": self.verify.to_dict() if self.verify is not None else None}
 
     @classmethod
     def from_dict(cls, d: dict) -> "AdviceResult":
         """Inverse of :meth:`to_dict` (what ``tladvise --json`` wrote), e.g. for ``tlreport``."""
+        extras = dict(d.get("extras") or {})
         return cls(profile=DatasetProfile.from_dict(d["profile"]),
                    health=HealthReport.from_dict(d["health"]),
                    measurements=tuple(Measurements.from_dict(m) for m in d["measurements"]),
                    advice=Advice.from_dict(d["advice"]), seconds=d["seconds"],
-                   command=d.get("command", ""), extras=dict(d.get("extras") or {}))
+                   command=d.get("command", ""), verify=_verify_of(d, extras), extras=extras)
+
+
+def _verify_of(d: dict, extras: dict) -> VerifyResult | None:
+    """The ``verify`` of a saved result; files written before it was a field kept it in
+    ``extras["verify"]`` (moved out of ``extras`` here; one of another shape stays there)."""
+    if d.get("verify") is not None:
+        return VerifyResult.from_dict(d["verify"])
+    if "verify" not in extras:
+        return None
+    try:
+        verify = VerifyResult.from_dict(extras["verify"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    del extras["verify"]
+    return verify

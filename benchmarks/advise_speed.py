@@ -64,7 +64,7 @@ def main() -> int:
 
     weights = resolve_weights(get_backbone("mobilenet_v2")).path
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    tladvise = [sys.executable, "-m", "advisor.cli"]
+    tladvise = [sys.executable, "-m", "tlcli.advise"]
     with tempfile.TemporaryDirectory() as cache:
         adv = tladvise + [str(args.dataset), "--image-size", str(args.image_size),
                           "--cache-dir", cache, "--quiet"]

@@ -7,7 +7,7 @@ and measure what the recommendation gives up (its regret).
     python benchmarks/scenario_truth.py --table DIR/*.json > table.md
 
 Scenarios (MobileNetV2 unless the advice names another backbone), all trained by
-:class:`tuner.training._runner.TrialRunner` under :class:`tuner.verify._pilot.PilotBudget`:
+:class:`tuner.training._runner.TrialRunner` under :class:`tuner.verify.PilotBudget`:
 
 * feature_extractor: every block frozen, a new head on the pooled features;
 * partial_freeze at the advice's boundary ``b`` (for another call: the boundary the
@@ -39,9 +39,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from advisor._result import AdviceResult  # noqa: E402
+from advisor import AdviceResult  # noqa: E402
 from advisor.errors import InputError, TLError  # noqa: E402
-from tuner.verify._pilot import (PilotBudget, for_advice, partial_boundary, pilot_data,  # noqa: E402
+from advisor.recommend import FreezePlan  # noqa: E402
+from tuner.verify import (PilotBudget, for_advice, partial_boundary, pilot_data,  # noqa: E402
                           scenario_params)
 
 FAMILIES = ("feature_extractor", "partial_freeze", "full_finetune", "from_scratch")
@@ -62,16 +63,22 @@ def _load_advice(path: Path) -> AdviceResult:
 
 
 def planned_runs(result: AdviceResult, boundaries: list, spread: int | None = None
-                 ) -> list[tuple[str, str, int]]:
-    """``(label, scenario, freeze_block)`` of every run, the advice's partial first."""
+                 ) -> list[tuple[str, str, FreezePlan]]:
+    """``(label, scenario, freeze plan)`` of every run, the advice's partial first."""
     n = boundaries[-1].block
     s = spread if spread is not None else math.ceil(n / 4)
     b = partial_boundary(result, boundaries).block
-    runs = [("feature_extractor", "feature_extractor", n), ("partial@advice", "partial_freeze", b)]
+
+    def plan(scenario: str, block: int | None = None) -> FreezePlan:
+        return FreezePlan.for_scenario(scenario, boundaries,
+                                       partial=None if block is None else boundaries[block])
+
+    runs = [("feature_extractor", "feature_extractor", plan("feature_extractor")),
+            ("partial@advice", "partial_freeze", plan("partial_freeze", b))]
     for label, k in (("partial@shallower", max(1, b - s)), ("partial@deeper", min(n - 1, b + s))):
-        if k not in {r[2] for r in runs}:
-            runs.append((label, "partial_freeze", k))
-    runs += [("full_finetune", "full_finetune", 0), ("from_scratch", "from_scratch", -1)]
+        if k not in {r[2].block for r in runs}:
+            runs.append((label, "partial_freeze", plan("partial_freeze", k)))
+    runs += [(f, f, plan(f)) for f in ("full_finetune", "from_scratch")]
     return runs
 
 
@@ -114,7 +121,7 @@ def run(dataset: Path, advice_file: Path | None, budget: PilotBudget, seed: int,
         result = advise(dataset, seed=seed)
         advice_src, advice_s = "advisor.advise(DATASET) at its defaults", result.seconds
     a = result.advice
-    _log(f"advice: {a.scenario} (freeze {a.freeze_block}/{a.n_blocks} {a.freeze_layer}), "
+    _log(f"advice: {a.scenario} (freeze {a.freeze.block}/{a.freeze.n_blocks} {a.freeze.layer}), "
          f"runner-up {a.runner_up}")
     budget = for_advice(budget, result)
     t = time.perf_counter()
@@ -125,12 +132,12 @@ def run(dataset: Path, advice_file: Path | None, budget: PilotBudget, seed: int,
     runner = TrialRunner(data, backbone=a.backbone, weights=weights, seed=seed, cache_dir=cache_dir)
     boundaries = runner.boundaries()
     runs = []
-    for label, scenario, fb in planned_runs(result, boundaries, spread):
-        p = scenario_params(scenario, fb, budget)
-        _log(f"training {label} (freeze_block {fb})")
+    for label, scenario, plan in planned_runs(result, boundaries, spread):
+        p = scenario_params(scenario, plan, budget)
+        _log(f"training {label} (freeze_block {plan.code})")
         o = runner.run(p)
-        name = boundaries[fb].name if fb >= 0 else "none (random init)"
-        runs.append({"label": label, "scenario": scenario, "freeze_block": fb, "freeze_layer": name,
+        runs.append({"label": label, "scenario": scenario, "freeze_block": plan.code,
+                     "freeze_layer": plan.layer_label,
                      "head_lr": p.head_lr, "backbone_lr": p.backbone_lr,
                      "val_accuracy": o.val_accuracy, "val_loss": o.val_loss,
                      "epochs_run": o.epochs_run, "seconds": o.seconds, "notes": list(o.notes),
@@ -142,8 +149,8 @@ def run(dataset: Path, advice_file: Path | None, budget: PilotBudget, seed: int,
     return {
         "dataset": dataset.name, "path": str(dataset), "command": command, "code": version,
         "advice": {"source": advice_src, "seconds": advice_s, "scenario": a.scenario,
-                   "freeze_block": a.freeze_block, "freeze_layer": a.freeze_layer,
-                   "n_blocks": a.n_blocks, "runner_up": a.runner_up, "confidence": a.confidence,
+                   "freeze_block": a.freeze.block, "freeze_layer": a.freeze.layer,
+                   "n_blocks": a.freeze.n_blocks, "runner_up": a.runner_up, "confidence": a.confidence,
                    "similarity": a.similarity, "images_per_class": a.images_per_class,
                    "shift": result.chosen.shift.overall,
                    "probe_accuracy": result.chosen.probe.accuracy,

@@ -30,7 +30,7 @@ def _advice_of(d: Any, p: Path) -> Advice:
         d = d["advice"]
     try:
         return Advice.from_dict(d)
-    except (KeyError, TypeError, AttributeError) as e:
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise InputError(f"{p} holds no advice", expected="{'advice': {...}} as tladvise "
                          "--json writes it, or the advice dict itself",
                          received=f"missing or bad field: {e}",

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from advisor._result import AdviceResult
+from advisor._verify import VerifyResult
 
 __all__ = ["render_advice", "rich_progress"]
 
@@ -36,9 +37,11 @@ def rich_progress(console: Console, enabled: bool = True) -> Iterator:
 def render_advice(result: AdviceResult, console: Console) -> None:
     a, m, p, h = result.advice, result.chosen, result.profile, result.health
     head = (f"[bold]{a.scenario}[/bold]  (confidence {a.confidence:.2f}; runner-up {a.runner_up})\n"
-            f"backbone {escape(a.backbone)} at {a.input_size}px; freeze through "
-            f"[bold]{escape(a.freeze_layer)}[/bold] (layer {a.freeze_index}, block {a.freeze_block}/{a.n_blocks})\n"
-            f"head lr {a.head_lr.low:g}..{a.head_lr.high:g}"
+            f"backbone {escape(a.backbone)} at {a.input_size}px; "
+            + (f"{a.freeze.label}\n" if a.freeze.scratch else
+               f"freeze through [bold]{escape(a.freeze.layer)}[/bold] (layer {a.freeze.index}, "
+               f"block {a.freeze.block}/{a.freeze.n_blocks})\n")
+            + f"head lr {a.head_lr.low:g}..{a.head_lr.high:g}"
             + (f", backbone lr {a.backbone_lr.low:g}..{a.backbone_lr.high:g}" if a.backbone_lr else "")
             + f"; augmentation {a.augmentation.level} (flip {a.augmentation.flip})")
     console.print(Panel(head, title="Recommendation", border_style="green"))
@@ -52,8 +55,8 @@ def render_advice(result: AdviceResult, console: Console) -> None:
     console.print(t)
     for c in a.what_would_change:
         console.print(f"  [dim]•[/dim] {escape(c)}")
-    if result.extras.get("verify"):
-        _render_verify(result.extras["verify"], console)
+    if result.verify is not None:
+        _render_verify(result.verify, console)
 
     d = Table(title=f"Dataset ({escape(p.layout)} layout, {p.n_readable}/{p.n_files} readable)",
               header_style="bold")
@@ -97,12 +100,12 @@ def render_advice(result: AdviceResult, console: Console) -> None:
 _VERDICT_STYLE = {"confirmed": "green", "overturned": "red", "inconclusive": "yellow"}
 
 
-def _render_verify(v: dict, console: Console) -> None:
-    """The ``tladvise --verify`` pilot (``extras["verify"]``, a VerifyResult dict)."""
-    accs = "   ".join(f"{escape(s)} [bold]{acc:.3f}[/bold]" for s, acc in v["accuracies"].items())
-    body = (f"{accs}\n{escape(v['explanation'])}\n"
-            f"[dim]{v['n_train']} train / {v['n_val']} validation images, "
-            f"{v['budget']['input_size']}px, up to {v['budget']['epochs']} epochs, "
-            f"{v['seconds']:.0f}s[/dim]")
-    style = _VERDICT_STYLE.get(v["verdict"], "")
-    console.print(Panel(body, title=f"Verification: [{style}]{v['verdict']}[/]", border_style=style))
+def _render_verify(v: VerifyResult, console: Console) -> None:
+    """The ``tladvise --verify`` pilot (``result.verify``)."""
+    accs = "   ".join(f"{escape(s)} [bold]{acc:.3f}[/bold]" for s, acc in v.accuracies.items())
+    body = (f"{accs}\n{escape(v.explanation)}\n"
+            f"[dim]{v.n_train} train / {v.n_val} validation images, "
+            f"{v.budget.get('input_size', '?')}px, up to {v.budget.get('epochs', '?')} epochs, "
+            f"{v.seconds:.0f}s[/dim]")
+    style = _VERDICT_STYLE.get(v.verdict, "")
+    console.print(Panel(body, title=f"Verification: [{style}]{v.verdict}[/]", border_style=style))

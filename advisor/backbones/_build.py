@@ -7,6 +7,7 @@ from typing import Any
 
 from advisor.backbones._catalog import BackboneSpec
 from advisor.backbones._weights import WeightsSource
+from advisor.codec import Record, to_dict
 from advisor.errors import WeightsError
 
 __all__ = ["Boundary", "build_backbone", "preprocess_fn", "block_boundaries", "bn_layers",
@@ -14,7 +15,7 @@ __all__ = ["Boundary", "build_backbone", "preprocess_fn", "block_boundaries", "b
 
 
 @dataclass(frozen=True)
-class Boundary:
+class Boundary(Record):
     """A freeze boundary: layers ``0..index`` (inclusive) are frozen.
 
     ``index = -1`` (name ``"input"``) freezes nothing; the last boundary freezes all.
@@ -31,8 +32,8 @@ class Boundary:
         return self.block / self.n_blocks if self.n_blocks else 0.0
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "index": self.index, "block": self.block,
-                "n_blocks": self.n_blocks, "fraction": round(self.fraction, 4)}
+        """The fields, plus the derived ``fraction`` of blocks frozen."""
+        return {**to_dict(self), "fraction": round(self.fraction, 4)}
 
 
 def build_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from advisor.codec import Record
 from advisor.errors import InputError
 
 __all__ = ["BackboneSpec", "CATALOG", "get_backbone", "backbone_names"]
 
 
 @dataclass(frozen=True)
-class BackboneSpec:
+class BackboneSpec(Record):
     """A ``keras.applications`` backbone described as data."""
 
     name: str
@@ -31,9 +32,6 @@ class BackboneSpec:
     def is_block_end(self, layer_name: str) -> bool:
         return re.fullmatch(self.block_end, layer_name) is not None
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "constructor": self.constructor,
-                "input_size": self.input_size, "weights_file": self.weights_file}
 
 
 CATALOG: tuple[BackboneSpec, ...] = (

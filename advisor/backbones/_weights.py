@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.backbones._catalog import BackboneSpec
+from advisor.codec import Record
 from advisor.errors import WeightsError
 
 __all__ = ["WeightsSource", "keras_cache_dir", "resolve_weights", "RANDOM"]
@@ -17,7 +18,7 @@ RANDOM = ("none", "random", "scratch")
 
 
 @dataclass(frozen=True)
-class WeightsSource:
+class WeightsSource(Record):
     """Resolved weights: ``kind`` is ``path``, ``cache``, ``download`` or ``random``."""
 
     kind: str
@@ -34,8 +35,6 @@ class WeightsSource:
         st = self.path.stat()
         return hashlib.sha1(f"{self.path.name}:{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
 
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "path": str(self.path) if self.path else None}
 
 
 def keras_cache_dir() -> Path:

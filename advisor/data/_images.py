@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from advisor.codec import Record
 from advisor.errors import ConfigError
 
 __all__ = [
@@ -48,7 +49,7 @@ Image.MAX_IMAGE_PIXELS = None  # we enforce our own limit (with a clear finding)
 
 
 @dataclass(frozen=True)
-class ImageInfo:
+class ImageInfo(Record):
     """What the health checks need to know about one readable image."""
 
     md5: str
@@ -60,10 +61,6 @@ class ImageInfo:
     phash: str  # 64-bit DCT perceptual hash, hex
     grayscale: bool  # content has equal channels, whatever the stored mode
     n_frames: int = 1
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
 class Decoded:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from advisor.codec import Record, to_dict
+
 __all__ = ["Finding", "HealthReport", "SEVERITIES"]
 
 SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """One health issue found by one check.
 
     ``files`` lists the files involved (dataset-relative paths); ``groups`` lists
@@ -26,7 +28,7 @@ class Finding:
     groups: tuple[tuple[str, ...], ...] = ()
     value: float | None = None
     threshold: float | None = None
-    details: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)  # check-specific numbers, JSON-ready
     classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -42,25 +44,12 @@ class Finding:
         return len(self.groups) or len(self.files) or len(self.classes) or 1
 
     def to_dict(self) -> dict:
-        return {"check": self.check, "severity": self.severity, "message": self.message,
-                "count": self.count, "files": list(self.files),
-                "groups": [list(g) for g in self.groups], "value": self.value,
-                "threshold": self.threshold, "details": self.details,
-                "classes": list(self.classes)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Finding":
-        """Inverse of :meth:`to_dict` (``count`` is derived, so it is ignored)."""
-        return cls(check=d["check"], severity=d["severity"], message=d["message"],
-                   files=tuple(d.get("files", ())),
-                   groups=tuple(tuple(g) for g in d.get("groups", ())),
-                   value=d.get("value"), threshold=d.get("threshold"),
-                   details=dict(d.get("details") or {}),
-                   classes=tuple(d.get("classes", ())))
+        """The fields, plus the derived ``count`` (ignored by ``from_dict``)."""
+        return {**to_dict(self), "count": self.count}
 
 
 @dataclass(frozen=True)
-class HealthReport:
+class HealthReport(Record):
     """All findings plus a summary of counts per check."""
 
     findings: tuple[Finding, ...]
@@ -82,13 +71,5 @@ class HealthReport:
         return out
 
     def to_dict(self) -> dict:
-        return {"n_files": self.n_files, "n_readable": self.n_readable,
-                "summary": self.summary, "skipped": list(self.skipped),
-                "findings": [f.to_dict() for f in self.findings]}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "HealthReport":
-        """Inverse of :meth:`to_dict` (``summary`` is derived, so it is ignored)."""
-        return cls(findings=tuple(Finding.from_dict(f) for f in d.get("findings", ())),
-                   n_files=int(d["n_files"]), n_readable=int(d["n_readable"]),
-                   skipped=tuple(d.get("skipped", ())))
+        """The fields, plus the derived ``summary`` (ignored by ``from_dict``)."""
+        return {**to_dict(self), "summary": self.summary}

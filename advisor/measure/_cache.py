@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +15,7 @@ import numpy as np
 
 from advisor.backbones import Boundary
 from advisor.data import ImageItem, ScannedFile, default_workers
+from advisor.io import atomic_dir, write_json_atomic
 from advisor.measure._features import BNStats, FeaturePass
 
 __all__ = ["CACHE_VERSION", "default_cache_dir", "content_fingerprint", "FeatureCache"]
@@ -106,17 +105,14 @@ class FeatureCache:
     def save_derived(self, key: str, name: str, data: dict) -> None:
         if self.root is None or not self._dir(key).is_dir():
             return
-        tmp = self._dir(key) / f".derived-{name}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self._dir(key) / f"derived-{name}.json")
+        write_json_atomic(self._dir(key) / f"derived-{name}.json", data, indent=None,
+                          fsync=False)
 
     def save(self, key: str, fp: FeaturePass) -> Path | None:
         if self.root is None:
             return None
         final = self._dir(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=final.parent))
-        try:
+        with atomic_dir(final) as tmp:
             meta = {"files": [f.to_dict() for f in fp.files], "bn_names": list(fp.bn.names),
                     "bn_indices": list(fp.bn.indices), "n_layers": fp.bn.n_layers,
                     "bn_eps": list(fp.bn.eps),
@@ -130,10 +126,4 @@ class FeatureCache:
                                f"ref_mean{i}": fp.bn.ref_mean[i], f"ref_var{i}": fp.bn.ref_var[i]})
             np.savez(tmp / "bn.npz", **arrays)
             (tmp / "meta.json").write_text(json.dumps(meta))  # written last: marks completeness
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
         return final

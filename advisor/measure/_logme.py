@@ -39,7 +39,8 @@ EVIDENCE_TOL = 1e-10
 # alpha, beta or of the evidence per step does not bound the evidence's remaining error
 # (it stopped up to 4e-10 short on a 30 x 90 test problem). It only brings (alpha, beta)
 # near the maximum; Newton's method, whose decrement does bound the error, finishes.
-_SWITCH_STEP = 1e-2  # fixed-point steps until |change of log alpha, log beta| < this
+_SWITCH_STEP = 1e-2  # fixed-point steps until |change of log alpha, log beta| < this,
+_SWITCH_ITERS = 30  # or this many (when alpha heads for its bound, it grows ~1% a step)
 _MAX_STEP = 2.0  # largest Newton step in log alpha or log beta (a factor e^2)
 
 
@@ -167,7 +168,7 @@ def _maximise(s2: np.ndarray, z: np.ndarray, r0: float, n: int, d: int, *,
         change = float(np.abs(new - x).max())
         x = new
         ev = value(x)
-        newton = newton or change < _SWITCH_STEP
+        newton = newton or change < _SWITCH_STEP or it >= _SWITCH_ITERS
     alpha, beta = float(np.exp(x[0])), float(np.exp(x[1]))
     return EvidenceFit(alpha, beta, ev, it, converged)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from advisor.codec import Record, to_dict
+
 __all__ = ["LayerShift", "ShiftProfile", "CurvePoint", "ProbeResult", "Measurements"]
 
 
 @dataclass(frozen=True)
-class LayerShift:
+class LayerShift(Record):
     """Shift of the dataset's BN-input statistics from ImageNet's at one BN layer.
 
     ``shift`` is the median over channels of the Gaussian Wasserstein-2 distance
@@ -23,40 +25,28 @@ class LayerShift:
     mean_term: float  # median |mean difference| / sigma
     std_term: float  # median |std ratio - 1|
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
-class ShiftProfile:
+class ShiftProfile(Record):
     layers: tuple[LayerShift, ...]
     early: float
     middle: float
     late: float
     overall: float
 
-    def to_dict(self) -> dict:
-        return {"early": self.early, "middle": self.middle, "late": self.late,
-                "overall": self.overall, "layers": [l.to_dict() for l in self.layers]}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ShiftProfile":
-        return cls(tuple(LayerShift(**l) for l in d["layers"]), d["early"], d["middle"],
-                   d["late"], d["overall"])
 
 
 @dataclass(frozen=True)
-class CurvePoint:
+class CurvePoint(Record):
     fraction: float
     n_train: int
     accuracy: float
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(Record):
     """Cross-validated logistic-regression probe on pooled features."""
 
     accuracy: float
@@ -80,22 +70,12 @@ class ProbeResult:
         return (b.accuracy - a.accuracy) / max(math.log2(b.n_train / max(a.n_train, 1)), 1e-9)
 
     def to_dict(self) -> dict:
-        return {"accuracy": self.accuracy, "std": self.std, "folds": self.folds,
-                "majority": self.majority, "curve_slope": self.curve_slope,
-                "learning_curve": [p.to_dict() for p in self.learning_curve],
-                "folds_requested": self.folds_requested, "n_unconverged": self.n_unconverged,
-                "dims": self.dims, "notes": list(self.notes)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ProbeResult":
-        return cls(d["accuracy"], d["std"], d["folds"], d["majority"],
-                   tuple(CurvePoint(**p) for p in d["learning_curve"]),
-                   d.get("folds_requested", 0), d.get("n_unconverged", 0), d.get("dims", 0),
-                   tuple(d.get("notes", ())))
+        """The fields, plus the derived ``curve_slope``."""
+        return {**to_dict(self), "curve_slope": self.curve_slope}
 
 
 @dataclass(frozen=True)
-class Measurements:
+class Measurements(Record):
     """Everything measured for one backbone on one dataset."""
 
     backbone: str
@@ -112,22 +92,3 @@ class Measurements:
     cache_hit: bool
     projection: tuple[tuple[float, float], ...] = ()  # 2-D PCA of features (for reports)
     projection_labels: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        return {"backbone": self.backbone, "input_size": self.input_size,
-                "weights": self.weights, "n_images": self.n_images,
-                "shift": self.shift.to_dict(), "probe": self.probe.to_dict(),
-                "pixel_probe": self.pixel_probe.to_dict(), "logme": self.logme,
-                "similarity": self.similarity, "transfer_gain": self.transfer_gain,
-                "seconds": self.seconds, "cache_hit": self.cache_hit,
-                "projection": [list(p) for p in self.projection],
-                "projection_labels": list(self.projection_labels)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Measurements":
-        return cls(d["backbone"], d["input_size"], d["weights"], d["n_images"],
-                   ShiftProfile.from_dict(d["shift"]), ProbeResult.from_dict(d["probe"]),
-                   ProbeResult.from_dict(d["pixel_probe"]), d["logme"], d["similarity"],
-                   d["transfer_gain"], d["seconds"], d["cache_hit"],
-                   tuple(tuple(p) for p in d.get("projection", [])),
-                   tuple(d.get("projection_labels", [])))

@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from advisor.backbones import Boundary
 from advisor.measure._types import Measurements
+from advisor.recommend._freeze import FreezePlan
 from advisor.recommend._types import Advice, Augmentation, LRRange, Reason
 
-__all__ = ["Thresholds", "similarity_from_shift", "normalised_gain", "choose_boundary", "recommend"]
+__all__ = ["LR_RANGES", "Thresholds", "similarity_from_shift", "normalised_gain",
+           "choose_boundary", "recommend"]
+
+# (head, backbone) learning-rate ranges per scenario: fine-tuning 10-100x below the
+# head, everything at the head's rate from scratch, no backbone rate when it is frozen
+# (docs/advice-rule.md). The pilot's fixed rule is their geometric middles.
+LR_RANGES: MappingProxyType[str, tuple[LRRange, LRRange | None]] = MappingProxyType({
+    "feature_extractor": (LRRange(1e-3, 1e-2), None),
+    "partial_freeze": (LRRange(1e-3, 1e-2), LRRange(1e-5, 3e-4)),
+    "full_finetune": (LRRange(1e-3, 1e-2), LRRange(1e-5, 1e-4)),
+    "from_scratch": (LRRange(1e-3, 1e-2), LRRange(1e-3, 1e-2)),
+})
 
 
 @dataclass(frozen=True)
@@ -117,9 +130,7 @@ def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boun
         "learning_curve", f"probe accuracy {'still rises' if slope > 0.01 else 'has levelled off'}: "
         f"{slope:+.3f} per doubling of the training data", slope, 0.01))
 
-    all_frozen = boundaries[-1]
-    none_frozen = boundaries[0]
-    head = LRRange(1e-3, 1e-2)
+    bound: Boundary | None = None  # the partial-freeze boundary
     size_margin = abs(math.log(max(images_per_class, 1) / t.large_per_class)) / math.log(t.size_margin_factor)
     sim_margin = abs(sim - t.similar) / max(t.similar, 1 - t.similar)
     gain_margin = abs(gain - t.transferable_gain) / max(t.transferable_gain, 1 - t.transferable_gain)
@@ -127,13 +138,13 @@ def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boun
     need = t.large_per_class
     if not large:
         if similar:
-            scenario, runner_up, bound, bb_lr = "feature_extractor", "partial_freeze", all_frozen, None
+            scenario, runner_up = "feature_extractor", "partial_freeze"
             margins = [size_margin, sim_margin]
             change.append(f"with about {need:.0f} images per class (now {images_per_class:.0f}) "
                           "this becomes full_finetune")
             change.append(f"with similarity below {t.similar} (now {sim:.2f}) this becomes partial_freeze")
         else:
-            scenario, bb_lr = "partial_freeze", LRRange(1e-5, 3e-4)
+            scenario = "partial_freeze"
             lo, hi = t.partial_high if transferable else t.partial_low
             bound, s_at = choose_boundary(m, boundaries, lo, hi)
             runner_up = "feature_extractor" if transferable else "full_finetune"
@@ -151,7 +162,7 @@ def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boun
                           f"{'earlier' if transferable else 'later'}")
     else:
         if similar or transferable:
-            scenario, bound, bb_lr = "full_finetune", none_frozen, LRRange(1e-5, 1e-4)
+            scenario = "full_finetune"
             runner_up = "feature_extractor" if similar else "from_scratch"
             margins = [size_margin, sim_margin if similar else gain_margin]
             change.append(f"with fewer than {need:.0f} images per class (now {images_per_class:.0f}) "
@@ -160,8 +171,7 @@ def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boun
                 change.append(f"with a normalised probe gain below {t.transferable_gain} (now {gain:.2f}) "
                               "this becomes from_scratch")
         else:
-            scenario, bound, runner_up = "from_scratch", none_frozen, "full_finetune"
-            head = bb_lr = LRRange(1e-3, 1e-2)
+            scenario, runner_up = "from_scratch", "full_finetune"
             margins = [size_margin, sim_margin, gain_margin]
             change.append(f"with a normalised probe gain above {t.transferable_gain} (now {gain:.2f}) "
                           "this becomes full_finetune (fine-tune everything)")
@@ -169,10 +179,11 @@ def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boun
     if slope > 0.01:
         change.append(f"the probe still gains {slope:+.3f} per doubling of data: more images would help")
     confidence = 0.5 + 0.5 * min(1.0, min(margins))
+    head, bb_lr = LR_RANGES[scenario]
     return Advice(
         scenario=scenario, backbone=m.backbone, input_size=m.input_size,
-        freeze_layer=bound.name, freeze_index=bound.index, freeze_block=bound.block,
-        n_blocks=bound.n_blocks, head_lr=head, backbone_lr=bb_lr,
+        freeze=FreezePlan.for_scenario(scenario, boundaries, partial=bound),
+        head_lr=head, backbone_lr=bb_lr,
         augmentation=_augmentation(images_per_class, gray_fraction),
         confidence=round(confidence, 3), reasons=tuple(reasons),
         what_would_change=tuple(change), runner_up=runner_up, similarity=sim,

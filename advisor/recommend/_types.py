@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+from advisor.codec import Record, from_dict
+from advisor.recommend._freeze import FreezePlan
 
 __all__ = ["SCENARIOS", "Reason", "LRRange", "Augmentation", "Advice"]
 
@@ -27,6 +31,11 @@ class LRRange:
     low: float
     high: float
 
+    @property
+    def middle(self) -> float:
+        """The geometric middle (the centre of the range on a log scale)."""
+        return math.sqrt(self.low * self.high)
+
     def to_dict(self) -> dict:
         return {"low": self.low, "high": self.high}
 
@@ -47,17 +56,15 @@ class Augmentation:
 
 
 @dataclass(frozen=True)
-class Advice:
-    """The recommendation. ``freeze_index``: layers ``0..freeze_index`` are frozen
-    (-1 freezes nothing); ``freeze_block`` of ``n_blocks`` blocks are frozen."""
+class Advice(Record):
+    """The recommendation: ``scenario`` and how to train it (``freeze``: how much of
+    ``backbone`` stays frozen, or from scratch; learning-rate ranges; augmentation),
+    with the numbers behind the call."""
 
     scenario: str
     backbone: str
     input_size: int
-    freeze_layer: str
-    freeze_index: int
-    freeze_block: int
-    n_blocks: int
+    freeze: FreezePlan
     head_lr: LRRange
     backbone_lr: LRRange | None
     augmentation: Augmentation
@@ -68,27 +75,20 @@ class Advice:
     similarity: float
     images_per_class: float
 
-    def to_dict(self) -> dict:
-        return {"scenario": self.scenario, "backbone": self.backbone,
-                "input_size": self.input_size, "freeze_layer": self.freeze_layer,
-                "freeze_index": self.freeze_index, "freeze_block": self.freeze_block,
-                "n_blocks": self.n_blocks, "head_lr": self.head_lr.to_dict(),
-                "backbone_lr": self.backbone_lr.to_dict() if self.backbone_lr else None,
-                "augmentation": self.augmentation.to_dict(), "confidence": self.confidence,
-                "reasons": [r.to_dict() for r in self.reasons],
-                "what_would_change": list(self.what_would_change),
-                "runner_up": self.runner_up, "similarity": self.similarity,
-                "images_per_class": self.images_per_class}
+    def __post_init__(self) -> None:
+        if self.freeze.scratch != (self.scenario == "from_scratch"):
+            raise ValueError(f"a {self.scenario} advice cannot carry the freeze plan "
+                             f"{self.freeze.label!r}")
 
     @classmethod
     def from_dict(cls, d: dict) -> "Advice":
-        return cls(
-            scenario=d["scenario"], backbone=d["backbone"], input_size=d["input_size"],
-            freeze_layer=d["freeze_layer"], freeze_index=d["freeze_index"],
-            freeze_block=d["freeze_block"], n_blocks=d["n_blocks"],
-            head_lr=LRRange(**d["head_lr"]),
-            backbone_lr=LRRange(**d["backbone_lr"]) if d.get("backbone_lr") else None,
-            augmentation=Augmentation(**d["augmentation"]), confidence=d["confidence"],
-            reasons=tuple(Reason(**r) for r in d["reasons"]),
-            what_would_change=tuple(d["what_would_change"]), runner_up=d["runner_up"],
-            similarity=d["similarity"], images_per_class=d["images_per_class"])
+        """Inverse of :meth:`to_dict`; also reads the flat ``freeze_block``,
+        ``freeze_index``, ``freeze_layer`` and ``n_blocks`` of advice files written
+        before :class:`FreezePlan`."""
+        if isinstance(d, dict) and "freeze" not in d and "freeze_block" in d:
+            block = d["freeze_block"]
+            scratch = d.get("scenario") == "from_scratch" or block < 0
+            d = {**d, "freeze": {"block": 0 if scratch else block, "n_blocks": d["n_blocks"],
+                                 "layer": d["freeze_layer"], "index": d["freeze_index"],
+                                 "scratch": scratch}}
+        return from_dict(cls, d)

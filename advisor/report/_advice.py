@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 
 from advisor._result import AdviceResult
+from advisor._verify import VerifyResult
 from advisor.errors import DatasetError
 from advisor.health._types import Finding, HealthReport
 from advisor.measure._types import Measurements
@@ -62,14 +63,14 @@ def _dataset_base(root: str) -> Path:
 
 
 def _freeze_text(a: Advice) -> str:
-    if a.scenario == "from_scratch":
+    f = a.freeze
+    if f.scratch:
         return "nothing (random initialisation)"
-    if a.freeze_index < 0 or a.freeze_block <= 0:
-        return f"nothing: all {a.n_blocks} blocks are trained"
-    if a.freeze_block >= a.n_blocks:
-        return f"the whole backbone (all {a.n_blocks} blocks); only the head is trained"
-    return (f"blocks 1..{a.freeze_block} of {a.n_blocks}, up to layer {a.freeze_layer} "
-            f"(index {a.freeze_index})")
+    if f.none_frozen:
+        return f"nothing: all {f.n_blocks} blocks are trained"
+    if f.all_frozen:
+        return f"the whole backbone (all {f.n_blocks} blocks); only the head is trained"
+    return f"blocks 1..{f.block} of {f.n_blocks}, up to layer {f.layer} (index {f.index})"
 
 
 def _augmentation_text(a: Advice) -> str:
@@ -228,15 +229,18 @@ def _health(health: HealthReport, root: str, thumbs: ThumbMaker) -> Section:
 
 def _boundary_depth(m: Measurements, a: Advice) -> float | None:
     """Relative depth of the recommended freeze boundary on the shift plot."""
-    if a.scenario == "from_scratch":
+    f = a.freeze
+    if f.scratch:
         return None
     layers = sorted(m.shift.layers, key=lambda l: l.index)
-    if a.freeze_index < 0 or not layers:
+    if f.none_frozen or not layers:
         return 0.0
-    if a.freeze_block >= a.n_blocks > 0:
+    if f.all_frozen:
         return 1.0
-    before = [l for l in layers if l.index <= a.freeze_index]
-    after = [l for l in layers if l.index > a.freeze_index]
+    if f.index is None:  # the layer is not known
+        return None
+    before = [l for l in layers if l.index <= f.index]
+    after = [l for l in layers if l.index > f.index]
     if not before:
         return 0.0
     if not after:
@@ -268,8 +272,8 @@ def _measurements(result: AdviceResult) -> Section:
     if m.shift.layers:
         layers = sorted(m.shift.layers, key=lambda l: l.depth)
         bd = _boundary_depth(m, a)
-        label = ("frozen: " + (f"blocks 1..{a.freeze_block} of {a.n_blocks}"
-                               if a.freeze_block > 0 else "nothing"))
+        label = ("frozen: " + ("nothing" if a.freeze.none_frozen
+                               else f"blocks 1..{a.freeze.block} of {a.freeze.n_blocks}"))
         figs.append(Figure(plots.shift_profile([l.depth for l in layers],
                                                 [l.shift for l in layers], bd, label),
                            "bn_shift", "How far the dataset's BatchNorm input statistics are from "
@@ -309,27 +313,23 @@ def _ranking(result: AdviceResult) -> Section:
 _VERDICT_LEVEL = {"confirmed": "info", "overturned": "error", "inconclusive": "warning"}
 
 
-def _verify(verify: object) -> Section:
+def _verify(verify: VerifyResult) -> Section:
+    """The ``tladvise --verify`` pilot (:class:`~advisor.VerifyResult`)."""
     intro = Text("A short real training run that checks the call.", "muted")
-    if not (isinstance(verify, dict) and {"verdict", "runs", "explanation"} <= verify.keys()):
-        return Section("verify", "Verification run", (intro, *json_blocks(verify)))
-    # a tuner.verify._verify.VerifyResult dict (tladvise --verify)
-    rows = tuple((r["scenario"], role, num(r["freeze_block"]),
-                  r["freeze_layer"], num(r["val_accuracy"]), num(r["epochs_run"]),
-                  num(float(r["seconds"]), 1))
-                 for r, role in zip(verify["runs"], ("recommended", "runner-up")))
-    b = verify.get("budget", {})
-    facts = (("Verdict", str(verify["verdict"])),
-             ("Difference", f"{num(verify['difference'])} (standard error "
-                            f"{num(verify['standard_error'])})"),
-             ("Images", f"{num(verify['n_train'])} train, {num(verify['n_val'])} validation"),
+    rows = tuple((r.scenario, role, num(r.freeze_block), r.freeze_layer, num(r.val_accuracy),
+                  num(r.epochs_run), num(float(r.seconds), 1))
+                 for r, role in zip(verify.runs, ("recommended", "runner-up")))
+    b = verify.budget
+    facts = (("Verdict", verify.verdict),
+             ("Difference", f"{num(verify.difference)} (standard error "
+                            f"{num(verify.standard_error)})"),
+             ("Images", f"{num(verify.n_train)} train, {num(verify.n_val)} validation"),
              ("Budget", f"{b.get('input_size', DASH)} px, up to {b.get('epochs', DASH)} epochs, "
                         f"patience {b.get('patience', DASH)}, augmentation "
                         f"{b.get('augmentation', DASH)}"),
-             ("Seconds", num(float(verify["seconds"]), 1)))
-    box = Callout(str(verify["verdict"]).capitalize(),
-                  _VERDICT_LEVEL.get(str(verify["verdict"]), "info"),
-                  (Text(str(verify["explanation"])),))
+             ("Seconds", num(float(verify.seconds), 1)))
+    box = Callout(verify.verdict.capitalize(), _VERDICT_LEVEL.get(verify.verdict, "info"),
+                  (Text(verify.explanation),))
     table = Table(("Scenario", "Role", "Freeze block", "Frozen through", "Val. accuracy",
                    "Epochs", "Seconds"), rows, "llrlrrr", highlight=(0,))
     return Section("verify", "Verification run", (intro, box, KeyValues(facts), table))
@@ -338,7 +338,7 @@ def _verify(verify: object) -> Section:
 def _run(result: AdviceResult) -> Section:
     facts = [("Command", result.command or DASH), ("Seconds", num(float(result.seconds), 1))]
     blocks: list[Block] = [KeyValues(tuple(facts))]
-    other = {k: v for k, v in result.extras.items() if k not in ("verify", "warnings")}
+    other = {k: v for k, v in result.extras.items() if k != "warnings"}
     if other:
         blocks += json_blocks(other)
     return Section("run", "Run details", tuple(blocks))
@@ -353,8 +353,8 @@ def advice_document(result: AdviceResult, *, advice_json: Path | None = None,
                 _measurements(result)]
     if len(result.measurements) > 1:
         sections.append(_ranking(result))
-    if result.extras.get("verify"):
-        sections.append(_verify(result.extras["verify"]))
+    if result.verify is not None:
+        sections.append(_verify(result.verify))
     sections.append(_run(result))
     name = Path(result.profile.root).name or result.profile.root
     return Document(title=f"Transfer-learning advice: {name}",

@@ -1,5 +1,5 @@
 """Blocks for JSON-like values whose shape the report does not know in advance
-(e.g. ``extras["verify"]``): scalars become fact lists, lists of records tables."""
+(e.g. an advice's ``extras``): scalars become fact lists, lists of records tables."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor.codec import Record
 from advisor.errors import InputError
 from advisor.report._doc import Document
 from advisor.report._html import render_html
@@ -14,7 +15,7 @@ __all__ = ["ReportPaths", "prepare_dir", "write_document"]
 
 
 @dataclass(frozen=True)
-class ReportPaths:
+class ReportPaths(Record):
     """Where a report was written. ``size``: bytes of the single-file ``report.html``."""
 
     html: Path
@@ -22,9 +23,6 @@ class ReportPaths:
     size: int
     images: tuple[Path, ...] = ()  # the images beside report.md
 
-    def to_dict(self) -> dict:
-        return {"html": str(self.html), "md": str(self.md), "size": self.size,
-                "images": [str(p) for p in self.images]}
 
 
 def prepare_dir(out_dir: str | Path) -> Path:

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from tlcli.advise import app
 from tests.conftest import write_image_folder
 
 FAST = ["--weights", "none", "--image-size", "96", "--no-cache"]

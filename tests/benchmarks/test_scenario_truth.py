@@ -10,6 +10,7 @@ import pytest
 
 from advisor import advise
 from advisor.backbones import Boundary
+from advisor.recommend import FreezePlan
 from tests.conftest import REPO, write_image_folder
 
 _spec = importlib.util.spec_from_file_location("scenario_truth", REPO / "benchmarks" / "scenario_truth.py")
@@ -45,16 +46,18 @@ def test_planned_runs_cover_every_scenario_and_three_partial_boundaries(tmp_path
     res = advise(root, weights="none", input_size=64, cache_dir=None)
 
     def at(block: int):
-        b = BOUNDS[block]
-        a = dataclasses.replace(res.advice, scenario="partial_freeze", freeze_block=block,
-                                freeze_index=b.index, freeze_layer=b.name, n_blocks=18)
+        a = dataclasses.replace(res.advice, scenario="partial_freeze",
+                                freeze=FreezePlan.at(BOUNDS[block]))
         return dataclasses.replace(res, advice=a)
 
     plan = truth.planned_runs(at(10), BOUNDS)
-    assert [(label, fb) for label, _, fb in plan] == [
+    assert [(label, p.code) for label, _, p in plan] == [
         ("feature_extractor", 18), ("partial@advice", 10), ("partial@shallower", 5),
         ("partial@deeper", 15), ("full_finetune", 0), ("from_scratch", -1)]
+    assert [p.scenario for _, _, p in plan] == [s for _, s, _ in plan]
+    assert [p.layer_label for _, _, p in plan] == ["b18", "b10", "b5", "b15", "input",
+                                                   "none (random init)"]
     clipped = truth.planned_runs(at(2), BOUNDS)  # b - 5 clips to block 1
-    assert [fb for label, _, fb in clipped if label.startswith("partial")] == [2, 1, 7]
+    assert [p.code for label, _, p in clipped if label.startswith("partial")] == [2, 1, 7]
     edge = truth.planned_runs(at(1), BOUNDS, spread=5)  # shallower would repeat block 1
     assert [label for label, _, _ in edge].count("partial@shallower") == 0

@@ -37,7 +37,7 @@ def tltune_argv() -> list[str]:
     if script.is_file():
         return [str(script)]
     found = shutil.which("tltune")
-    return [found] if found else [sys.executable, "-c", "from tuner.cli import main; main()"]
+    return [found] if found else [sys.executable, "-c", "from tlcli.tune import main; main()"]
 
 
 def subprocess_env(**extra: str) -> dict:

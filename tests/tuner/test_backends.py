@@ -165,12 +165,12 @@ def test_real_search_with_the_trial_runner(tmp_path, backend_name, tiny_images):
              progress=events.append)
     assert r.status == "done" and r.n_finished == 3
     assert [t.number for t in r.trials] == [0, 1, 2]
-    assert r.trials[0].sampled == SearchSpace.from_dict(r.config["space"]).first()
+    assert r.trials[0].sampled == r.config.space.first()
     assert all(t.state == "COMPLETE" and 0.0 <= t.val_accuracy <= 1.0 for t in r.trials)
     assert all(t.history and t.epochs_run >= 1 for t in r.trials)
     assert len({tuple(sorted(t.sampled.items())) for t in r.trials}) == 3
-    assert r.final is not None and 0.0 <= r.final["test_accuracy"] <= 1.0
-    assert Path(r.final["exports"]["keras"]).is_file()
+    assert r.final is not None and 0.0 <= r.final.test_accuracy <= 1.0
+    assert Path(r.final.exports["keras"]).is_file()
     kinds = [e.kind for e in events]
     assert kinds.count("trial_end") == 3 and kinds[-1] == "final_end"
     assert [e.n_finished for e in events if e.kind == "trial_end"] == [1, 2, 3]

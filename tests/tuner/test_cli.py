@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.tuner.conftest import subprocess_env, tltune_argv
-from tuner.cli import app, predict_app
+from tlcli.predict import app as predict_app
+from tlcli.tune import app
 
 runner = CliRunner()
 
@@ -25,7 +26,7 @@ def test_help_lists_every_option():
 
 
 def test_help_does_not_import_tensorflow():
-    code = ("import sys; from typer.testing import CliRunner; from tuner.cli import app; "
+    code = ("import sys; from typer.testing import CliRunner; from tlcli.tune import app; "
             "r = CliRunner().invoke(app, ['--help']); "
             "assert r.exit_code == 0; print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

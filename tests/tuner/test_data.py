@@ -104,12 +104,12 @@ def test_bad_files_are_reported_not_raised(flat: Path) -> None:
     assert "red/broken.png" in reasons
     used = d.files_train + d.files_val + d.files_test
     assert "red/broken.png" not in used and len(used) == sum(CLASSES.values())
-    assert {"path": "red/empty.jpg", "reason": reasons["red/empty.jpg"]} in d.to_dict()["skipped"]
+    assert {"path": "red/empty.jpg", "reason": reasons["red/empty.jpg"]} in d.summary().to_dict()["skipped"]
 
 
-def test_to_dict_is_json_without_arrays(flat: Path) -> None:
+def test_summary_is_json_without_arrays(flat: Path) -> None:
     d = prepare_data(flat, input_size=16)
-    js = json.loads(json.dumps(d.to_dict()))
+    js = json.loads(json.dumps(d.summary().to_dict()))
     assert js["counts"]["train"] == d.counts("train")
     assert "x_train" not in js and js["fingerprint"] == d.fingerprint
 
@@ -154,7 +154,7 @@ def test_framing_changes_pixels_and_fingerprint_not_files(tmp_path: Path) -> Non
     assert sq.x_train[:, :, 0, 1].min() > 200 and cr.x_train[..., 1].max() < 50
     again = prepare_data(root, input_size=16, framing="crop", cache_dir=tmp_path / "c")
     assert any("reused" in n for n in again.notes) and again.framing == "crop"
-    assert np.array_equal(again.x_train, cr.x_train) and cr.to_dict()["framing"] == "crop"
+    assert np.array_equal(again.x_train, cr.x_train) and cr.summary().framing == "crop"
     with pytest.raises(ConfigError, match="framing"):
         prepare_data(root, input_size=16, framing="pad")
 

@@ -13,7 +13,7 @@ from advisor.errors import ConfigError
 from tests.conftest import write_image_folder
 from tests.tuner.conftest import trial_params
 from tuner.data import prepare_data
-from tuner.final import FinalResult
+from tuner.final import FinalRequest, FinalResult
 from tuner.training import TrialRunner
 
 pytestmark = pytest.mark.slow
@@ -40,7 +40,8 @@ def test_final_model_exports_and_matches_its_evaluation(data, tmp_path: Path) ->
     r = TrialRunner(data, weights="none", seed=0)
     p = params(r.n_blocks - 1, augmentation="light")
     trial = r.run(p)
-    res = r.fit_final(p, tmp_path / "model", export=("keras", "savedmodel", "tflite"))
+    res = r.fit_final(FinalRequest(p, str(tmp_path / "model"),
+                                   export=("keras", "savedmodel", "tflite")))
 
     # the shipped model is the one the trial protocol selected
     assert res.val_accuracy == trial.val_accuracy and res.history == trial.history
@@ -90,7 +91,7 @@ def test_feature_extractor_final_with_real_weights(tmp_path: Path, imagenet_weig
     d = prepare_data(root, input_size=64, val_fraction=0.3, seed=0)
     r = TrialRunner(d, weights=str(imagenet_weights), seed=0)
     p = params(r.n_blocks, head_lr=3e-3, epochs=30, patience=30)
-    res = r.fit_final(p, tmp_path / "m")
+    res = r.fit_final(FinalRequest(p, str(tmp_path / "m")))
     assert res.test_accuracy >= 0.8  # chance is 0.33
     # the trial trains a head alone, the final fit the whole network: same result
     assert r.run(p).history == res.history
@@ -103,7 +104,7 @@ def test_feature_extractor_final_with_real_weights(tmp_path: Path, imagenet_weig
 def test_unknown_export_format_is_refused_before_training(data, tmp_path: Path) -> None:
     r = TrialRunner(data, weights="none")
     with pytest.raises(ConfigError, match="export"):
-        r.fit_final(params(0), tmp_path / "m", export=("keras", "onnx"))
+        r.fit_final(FinalRequest(params(0), str(tmp_path / "m"), export=("keras", "onnx")))
     assert not (tmp_path / "m").exists()
 
 
@@ -116,7 +117,8 @@ def test_refit_trains_on_train_plus_val_for_the_given_epochs(data, tmp_path: Pat
     trial = r.run(p)
     plan = refit_epochs([h.to_dict() for h in trial.history])
     assert plan is not None and plan["head"] >= 1
-    res = r.fit_final(p, tmp_path / "model", refit_epochs=plan, search_val=trial.val_accuracy)
+    res = r.fit_final(FinalRequest(p, str(tmp_path / "model"), refit_epochs=plan,
+                                   search_val=trial.val_accuracy))
     assert res.train_protocol == REFIT_PROTOCOL and res.val_accuracy == trial.val_accuracy
     # exactly the planned epochs, no early stop, on train + val
     assert [h.phase for h in res.history] == (["head"] * plan["head"]
@@ -128,5 +130,6 @@ def test_refit_trains_on_train_plus_val_for_the_given_epochs(data, tmp_path: Pat
     assert merged.files_train[-len(data.files_val):] == data.files_val
     assert res.n_test == len(data.y_test)  # the test split is untouched
     # fixed epochs: a plan longer than patience allows still runs in full
-    res2 = r.fit_final(p, tmp_path / "m2", refit_epochs={"head": 3, "finetune": 2})
+    res2 = r.fit_final(FinalRequest(p, str(tmp_path / "m2"),
+                                    refit_epochs={"head": 3, "finetune": 2}))
     assert [h.phase for h in res2.history] == ["head"] * 3 + ["finetune"] * 2

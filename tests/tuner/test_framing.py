@@ -97,11 +97,11 @@ def test_tune_records_the_probe_and_frames_every_split_with_its_choice(tmp_path:
               epochs=1, isolate=False)
     auto = tune(root, out=tmp_path / "auto", **kw)
     choice = load_config(tmp_path / "auto").framing_choice
-    assert choice["non_square"] == 1.0 and set(choice["accuracy"]) == {"squash", "crop"}
-    assert auto.config["framing"] == "auto" and auto.config["framing_choice"] == choice
-    assert auto.data["framing"] == auto.final["framing"] == choice["framing"]
+    assert choice.non_square == 1.0 and set(choice.accuracy) == {"squash", "crop"}
+    assert auto.config.framing == "auto" and auto.config.framing_choice == choice
+    assert auto.data.framing == auto.final.framing == choice.framing
     forced = tune(root, out=tmp_path / "crop", framing="crop", **kw)
-    assert forced.config["framing_choice"] is None and "framing_s" not in forced.timings
-    assert forced.data["framing"] == "crop"
-    labels = json.loads(Path(forced.final["labels_path"]).read_text())
+    assert forced.config.framing_choice is None and "framing_s" not in forced.timings
+    assert forced.data.framing == "crop"
+    labels = json.loads(Path(forced.final.labels_path).read_text())
     assert labels["framing"] == "crop"

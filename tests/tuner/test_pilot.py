@@ -12,13 +12,13 @@ import pytest
 
 from advisor import AdviceResult, advise
 from advisor.errors import ConfigError
-from advisor.recommend import normalised_gain
+from advisor.recommend import LR_RANGES, FreezePlan, normalised_gain
 from tests.conftest import write_image_folder
 from tuner.verify._pilot import (
     LEARNING_RATES,
     PilotBudget,
     for_advice,
-    freeze_block_of,
+    freeze_plan_of,
     partial_boundary,
     pilot_data,
     planned_epochs,
@@ -28,6 +28,10 @@ from tuner.verify._pilot import (
 pytestmark = pytest.mark.slow
 
 SMALL = PilotBudget(input_size=24, max_train=None)
+
+
+def plan(code: int, n: int = 18) -> FreezePlan:
+    return FreezePlan.from_code(code, n)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +86,11 @@ def test_learning_rates_are_geometric_middles_and_same_head_rule() -> None:
     assert {h for h, _ in LEARNING_RATES.values()} == {math.sqrt(1e-3 * 1e-2)}
     assert LEARNING_RATES["partial_freeze"][1] == pytest.approx(math.sqrt(1e-5 * 3e-4))
     assert LEARNING_RATES["full_finetune"][1] == pytest.approx(math.sqrt(1e-5 * 1e-4))
+    # read from the advisor's one table, not copied
+    assert set(LEARNING_RATES) == set(LR_RANGES)
+    assert LEARNING_RATES["partial_freeze"][1] == LR_RANGES["partial_freeze"][1].middle
     old = PilotBudget(epochs=5, patience=1, head_epochs=None)
-    p = scenario_params("full_finetune", 0, old)
+    p = scenario_params("full_finetune", plan(0), old)
     assert (p.freeze_block, p.epochs, p.patience, p.augmentation) == (0, 5, 1, "light")
     assert p.head_epochs is None
 
@@ -102,23 +109,24 @@ def test_budget_drops_flips_where_the_advice_says_so(advice) -> None:
 
 def test_planned_epochs_counts_both_phases() -> None:
     b = PilotBudget(epochs=6, head_epochs=30, finetune_epochs=4)
-    assert planned_epochs(scenario_params("feature_extractor", 18, b), 18) == 30
-    assert planned_epochs(scenario_params("partial_freeze", 9, b), 18) == 34
-    assert planned_epochs(scenario_params("from_scratch", -1, b), 18) == 6
+    assert planned_epochs(scenario_params("feature_extractor", plan(18), b), 18) == 30
+    assert planned_epochs(scenario_params("partial_freeze", plan(9), b), 18) == 34
+    assert planned_epochs(scenario_params("from_scratch", plan(-1), b), 18) == 6
     old = dataclasses.replace(b, head_epochs=None)
-    assert planned_epochs(scenario_params("partial_freeze", 9, old), 18) == 6
+    assert planned_epochs(scenario_params("partial_freeze", plan(9), old), 18) == 6
 
 
 def test_default_budget_converges_the_head_then_fine_tunes() -> None:
     b = PilotBudget()
     assert (b.head_epochs, b.head_patience, b.finetune_epochs, b.patience, b.epochs) == (30, 5, 4, 4, 6)
     for scenario, block in (("feature_extractor", 18), ("partial_freeze", 9), ("full_finetune", 0)):
-        p = scenario_params(scenario, block, b)
+        p = scenario_params(scenario, plan(block), b)
         assert (p.head_epochs, p.head_patience, p.epochs, p.patience) == (30, 5, 4, 4)
-    p = scenario_params("from_scratch", -1, b)  # no head phase: end to end
-    assert (p.head_epochs, p.epochs, p.patience) == (None, 6, 4)
+        assert p.freeze_block == block
+    p = scenario_params("from_scratch", plan(-1), b)  # no head phase: end to end
+    assert (p.head_epochs, p.epochs, p.patience) == (None, 6, 4) and p.freeze_block == -1
     with pytest.raises(ConfigError, match="Unknown scenario"):
-        scenario_params("linear_probe", 0, SMALL)
+        scenario_params("linear_probe", plan(0), SMALL)
 
 
 @pytest.fixture(scope="module")
@@ -138,18 +146,18 @@ def boundaries(advice):
 
 def test_partial_boundary_of_a_partial_freeze_call_is_its_own(advice, boundaries) -> None:
     b = boundaries[7]
-    a = dataclasses.replace(advice.advice, scenario="partial_freeze", freeze_block=b.block,
-                            freeze_index=b.index, freeze_layer=b.name)
+    a = dataclasses.replace(advice.advice, scenario="partial_freeze", freeze=FreezePlan.at(b))
     r = dataclasses.replace(advice, advice=a)
     assert partial_boundary(r, boundaries) == b
-    assert freeze_block_of("partial_freeze", r, boundaries) == 7
+    assert freeze_plan_of("partial_freeze", r, boundaries) == FreezePlan.at(b)
+    assert freeze_plan_of("partial_freeze", r, boundaries).code == 7
 
 
 def test_partial_boundary_of_another_call_is_the_rules_choice(advice, boundaries) -> None:
     n = boundaries[-1].block
     for scenario, block in (("feature_extractor", n), ("full_finetune", 0)):
-        a = dataclasses.replace(advice.advice, scenario=scenario, freeze_block=block,
-                                freeze_layer=boundaries[block].name)
+        a = dataclasses.replace(advice.advice, scenario=scenario,
+                                freeze=FreezePlan.at(boundaries[block]))
         r = dataclasses.replace(advice, advice=a)
         b = partial_boundary(r, boundaries)
         assert 0 < b.block < n
@@ -157,12 +165,16 @@ def test_partial_boundary_of_another_call_is_the_rules_choice(advice, boundaries
         transfers = normalised_gain(m.probe.accuracy, m.pixel_probe.accuracy) >= 0.5
         lo, hi = (0.5, 0.85) if transfers else (0.15, 0.5)
         assert lo <= b.fraction <= hi
-        assert freeze_block_of(scenario, r, boundaries) == block
-    assert freeze_block_of("from_scratch", advice, boundaries) == -1
+        assert freeze_plan_of(scenario, r, boundaries).code == block
+        assert freeze_plan_of(scenario, r, boundaries).layer == boundaries[block].name
+    scratch = freeze_plan_of("from_scratch", advice, boundaries)
+    assert scratch.code == -1 and scratch.scratch and scratch.layer_label == "none (random init)"
+    with pytest.raises(ConfigError, match="Unknown scenario"):
+        freeze_plan_of("linear_probe", advice, boundaries)
 
 
 def test_advice_for_another_backbone_is_refused(advice, boundaries) -> None:
-    a = dataclasses.replace(advice.advice, n_blocks=7, freeze_block=3)
+    a = dataclasses.replace(advice.advice, scenario="partial_freeze", freeze=FreezePlan(3, 7, "b3", 30))
     with pytest.raises(ConfigError, match="does not match the backbone"):
         partial_boundary(dataclasses.replace(advice, advice=a), boundaries)
 

@@ -14,7 +14,7 @@ from advisor.data import decode_image
 from advisor.errors import InputError
 from tests.conftest import write_image_folder
 from tuner.data import prepare_data
-from tuner.final import Prediction, predict
+from tuner.final import FinalRequest, Prediction, predict
 from tuner.training import TrialRunner
 from tuner.trial import TrialParams
 
@@ -27,8 +27,8 @@ def exported(tmp_path_factory) -> dict:
     root = write_image_folder(base / "ds", {"blue": 10, "green": 10, "red": 10}, size=40)
     data = prepare_data(root, input_size=32, seed=0)
     r = TrialRunner(data, weights="none", seed=0)
-    r.fit_final(TrialParams(freeze_block=r.n_blocks, head_lr=1e-2, backbone_lr=1e-3,
-                            augmentation="off", epochs=2), base / "model")
+    r.fit_final(FinalRequest(TrialParams(freeze_block=r.n_blocks, head_lr=1e-2, backbone_lr=1e-3,
+                                         augmentation="off", epochs=2), str(base / "model")))
     return {"dir": base / "model", "root": root, "classes": data.classes}
 
 

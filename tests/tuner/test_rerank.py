@@ -154,20 +154,20 @@ def test_a_sweep_on_a_small_validation_set_trains_the_cross_validated_choice(
     kw = dict(trials=3, scenario="feature_extractor", weights="none", input_size=32, epochs=2,
               isolate=False)
     r = tune(tiny_images, out=tmp_path / "a", rerank=5, **kw)
-    assert r.config["rerank"] == 5 and r.rerank is not None
+    assert r.config.rerank == 5 and r.rerank is not None
     assert not any("--rerank" in w for w in r.warnings)
-    numbers = [c["number"] for c in r.rerank["candidates"]]
+    numbers = [c.number for c in r.rerank.candidates]
     assert numbers == [t.number for t in candidates(r.trials, 5)] and len(numbers) >= 2
-    assert r.best.number == r.rerank["chosen"]
-    assert r.final["params"] == r.best.params
-    chosen = next(c for c in r.rerank["candidates"] if c["number"] == r.best.number)
-    refit = ", ".join(f"{v} {k} epoch(s)" for k, v in chosen["refit_epochs"].items())
+    assert r.best.number == r.rerank.chosen
+    assert r.final.params.to_dict() == r.best.params
+    chosen = r.rerank.candidate(r.best.number)
+    refit = ", ".join(f"{v} {k} epoch(s)" for k, v in chosen.refit_epochs().items())
     assert any(n.startswith(f"refit on train + val: {refit} ") and "cross-validation folds" in n
-               for n in r.final["notes"])  # says where its epochs came from
+               for n in r.final.notes)  # says where its epochs came from
     stored = json.loads((tmp_path / "a" / "results.json").read_text())
     assert stored["rerank"]["chosen"] == stored["best"]["number"] == r.best.number
     off = tune(tiny_images, out=tmp_path / "b", **kw)  # off by default, with a hint
-    assert off.rerank is None and off.config["rerank"] == 0
+    assert off.rerank is None and off.config.rerank == 0
     assert any("validates on" in w and "--rerank 5" in w for w in off.warnings)
     with pytest.raises(ConfigError, match="re-rank"):
         tune(tiny_images, out=tmp_path / "c", rerank=-1, **kw)

@@ -12,6 +12,7 @@ from advisor.errors import ConfigError
 from tests.conftest import write_image_folder
 from tests.tuner.conftest import trial_params
 from tuner.data import prepare_data
+from tuner.final import FinalRequest
 from tuner.training import SCRATCH_BN_MOMENTUM, TrialRunner
 from tuner.trial import TrialParams
 
@@ -266,7 +267,7 @@ def test_mixed_precision_trains_and_exports_float32_probabilities(data32, n_bloc
     assert all(np.isfinite(h.val_loss) for h in out.history)
     assert "mixed_precision: True" in out.notes
     assert keras.mixed_precision.dtype_policy().name == "float32"
-    final = r.fit_final(params(n_blocks - 3, epochs=2), tmp_path / "model")
+    final = r.fit_final(FinalRequest(params(n_blocks - 3, epochs=2), str(tmp_path / "model")))
     assert final.mixed_precision and 0.0 <= final.test_accuracy <= 1.0
     model = keras.saving.load_model(tmp_path / "model" / "model.keras")
     probs = np.asarray(model.predict(data32.x_test[:4].astype(np.float32), verbose=0))

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from advisor.errors import ConfigError
-from advisor.recommend._types import Advice, Augmentation, LRRange
+from advisor.recommend import Advice, Augmentation, FreezePlan, LRRange
 from tuner.search._space import SearchSpace
 
 N = 18  # MobileNetV2's block count
@@ -15,9 +15,11 @@ N = 18  # MobileNetV2's block count
 
 def make_advice(scenario: str, freeze_block: int, *, n_blocks: int = N, runner_up: str = "x",
                 head=(2e-4, 5e-3), backbone=(3e-6, 2e-4), level: str = "light") -> Advice:
-    return Advice(scenario=scenario, backbone="mobilenet_v2", input_size=160,
-                  freeze_layer="block", freeze_index=10, freeze_block=freeze_block,
-                  n_blocks=n_blocks, head_lr=LRRange(*head),
+    freeze = FreezePlan.from_code(freeze_block, n_blocks)
+    if freeze.block:  # a frozen block with its (made-up) layer
+        freeze = replace(freeze, layer="block", index=10)
+    return Advice(scenario=scenario, backbone="mobilenet_v2", input_size=160, freeze=freeze,
+                  head_lr=LRRange(*head),
                   backbone_lr=LRRange(*backbone) if backbone else None,
                   augmentation=Augmentation(level, "horizontal", 0.1, 0.1, 0.1),
                   confidence=0.7, reasons=(), what_would_change=(), runner_up=runner_up,
@@ -113,6 +115,16 @@ def test_all_frozen_space_does_not_search_the_backbone_lr():
 def test_advice_from_another_backbone_is_rescaled_by_depth():
     s = SearchSpace.from_advice(make_advice("partial_freeze", 8, n_blocks=16), N)
     assert s.recommended_block == 9 and s.notes
+    assert "advice freeze block 8/16 rescaled to 9/18" in s.notes[0]
+
+
+def test_candidates_are_freeze_plan_codes():
+    s = SearchSpace.from_advice(make_advice("full_finetune", 0, runner_up="from_scratch"), N)
+    assert s.plan(-1).scratch and s.plan(0).none_frozen and not s.plan(0).scratch
+    assert s.is_unfrozen(-1) and s.is_unfrozen(N - 1) and not s.is_unfrozen(N)
+    assert [s.plan(b).code for b in s.freeze_blocks] == list(s.freeze_blocks)
+    with pytest.raises(ValueError):
+        s.plan(N + 1)
 
 
 def test_no_advice_searches_the_whole_range():

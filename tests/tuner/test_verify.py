@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor import advise
-from advisor.cli import app
+from advisor import VerifyResult, advise
 from tests.conftest import write_image_folder
-from tuner.verify._pilot import PilotBudget
-from tuner.verify._verify import VerifyResult, verdict, verify_advice
+from tlcli.advise import app
+from tuner.verify import PilotBudget, verdict, verify_advice
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +52,7 @@ def test_verify_returns_a_complete_result(colours: Path) -> None:
             assert 0 < run.freeze_block < 18
         else:
             assert run.freeze_block == SCENARIO_BLOCK[run.scenario]
+        assert (run.freeze_layer == "none (random init)") == (run.scenario == "from_scratch")
     expect = verdict(v.recommended.val_accuracy, v.rival.val_accuracy, v.n_val)
     assert (v.verdict, v.difference, v.standard_error) == (
         expect[0], round(expect[1], 4), round(expect[2], 4))
@@ -73,7 +73,8 @@ def test_cli_verify_writes_the_result_into_json_and_report(colours: Path, tmp_pa
         raise r.exception
     assert r.exit_code == 0, r.output
     d = json.loads(out.read_text())
-    v = d["extras"]["verify"]
+    v = d["verify"]
+    assert "verify" not in d["extras"]  # a typed field, no longer an untyped extra
     assert v["scenarios"] == [d["advice"]["scenario"], d["advice"]["runner_up"]]
     assert v["verdict"] in ("confirmed", "overturned", "inconclusive")
     assert v["n_val"] == 6 and len(v["runs"]) == 2

@@ -11,10 +11,9 @@ import pytest
 
 from advisor.errors import ConfigError, InternalError
 from tests.tuner.conftest import trial_params
-from tuner.data import prepare_data
-from tuner.training import TrialRunner
+from tuner.data import DataSpec
+from tuner.training import RunnerSpec, WorkerRunner
 from tuner.trial import TrialParams
-from tuner.training import WorkerRunner
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +23,16 @@ def params(fb: int, **kw) -> TrialParams:
 
 
 @pytest.fixture(scope="module")
-def setup(tiny_images: Path, tmp_path_factory) -> tuple[dict, dict]:
-    cache = tmp_path_factory.mktemp("worker-cache")
-    data_args = dict(path=str(tiny_images), input_size=32, seed=0, cache_dir=cache)
-    prepare_data(**data_args)  # the parent decodes once; the child loads the arrays
-    return data_args, dict(weights="none", seed=0, cache_dir=cache)
+def setup(tiny_images: Path, tmp_path_factory) -> tuple[DataSpec, RunnerSpec]:
+    cache = str(tmp_path_factory.mktemp("worker-cache"))
+    data = DataSpec(path=str(tiny_images), input_size=32, seed=0, cache_dir=cache)
+    data.prepare()  # the parent decodes once; the child loads the arrays
+    return data, RunnerSpec(weights="none", seed=0, cache_dir=cache)
 
 
 def test_same_outcome_as_in_process_and_pruning(setup) -> None:
     data_args, runner_args = setup
-    local = TrialRunner(prepare_data(**data_args), **runner_args)
+    local = runner_args.build(data_args.prepare())
     want = local.run(params(16))
     with WorkerRunner(data_args, runner_args) as w:
         assert w.n_blocks == local.n_blocks == 18

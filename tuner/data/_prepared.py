@@ -31,10 +31,10 @@ class DataSummary(Record):
     root: str
     classes: tuple[str, ...]
     input_size: int
-    framing: str
     counts: dict[str, dict[str, int]]
     split_source: dict[str, str]
     fingerprint: str
+    framing: str = "squash"  # results written before framing existed were squashed
     skipped: tuple[SkippedFile, ...] = ()
     notes: tuple[str, ...] = ()
 

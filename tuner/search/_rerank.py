@@ -103,12 +103,16 @@ class RerankResult(Record):
         """The scores of trial ``number``, if it was a candidate."""
         return next((c for c in self.candidates if c.number == number), None)
 
+    @property
+    def rule(self) -> str:
+        """The rule that chose, in words."""
+        return (f"{self.folds}-fold cross-validation on train + val of the search's top "
+                f"{len(self.candidates)} trials: most held-out images right, then lower "
+                "mean validation loss, then the search's order")
+
     def to_dict(self) -> dict:
         """The fields, plus the ``rule`` that chose, in words."""
-        return {**to_dict(self),
-                "rule": f"{self.folds}-fold cross-validation on train + val of the search's top "
-                        f"{len(self.candidates)} trials: most held-out images right, then lower "
-                        "mean validation loss, then the search's order"}
+        return {**to_dict(self), "rule": self.rule}
 
 
 def fold_problem(labels: Any, classes: tuple[str, ...] | list[str], folds: int = CV_FOLDS

@@ -16,7 +16,7 @@ from typing import Any
 
 from advisor.codec import Record, to_dict
 from advisor.errors import ConfigError
-from advisor.recommend import SCENARIOS, Advice
+from advisor.recommend import SCENARIOS, Advice, FreezePlan
 from tuner.training import NO_FLIP
 from tuner.trial import AUGMENTATION_LEVELS, TrialParams
 
@@ -25,6 +25,8 @@ __all__ = ["Dimension", "SearchSpace", "DEFAULT_EPOCHS", "DEFAULT_PATIENCE"]
 DEFAULT_EPOCHS = 10
 DEFAULT_PATIENCE = 3
 # Learning-rate ranges used where the advice gives none (or there is no advice).
+# Deliberately wider than the rule's table (advisor.recommend.LR_RANGES): without
+# advice there is no prior to centre on, so the search covers more of the scale.
 _HEAD_LR = (1e-4, 1e-2)
 _BACKBONE_LR = {"finetune": (1e-5, 1e-3), "scratch": (1e-4, 1e-2)}
 _DROPOUT = (0.0, 0.5)
@@ -65,9 +67,11 @@ def _freeze_candidates(centre: int, lo: int, hi: int, window: int) -> tuple[int,
 class SearchSpace(Record):
     """What the tuner searches, and the configuration it tries first (``centre``).
 
-    ``freeze_blocks``: candidate freeze depths (``n_blocks`` = everything frozen,
-    0 = nothing frozen, -1 = from scratch). Ranges are ``(low, high)``; a range
-    with ``low == high`` or a single choice is fixed, not searched.
+    ``freeze_blocks``: candidate freeze depths as the codes of
+    :class:`~advisor.recommend.FreezePlan` (``n_blocks`` = everything frozen, 0 =
+    nothing frozen, -1 = from scratch; :meth:`plan` reads one). Ranges are
+    ``(low, high)``; a range with ``low == high`` or a single choice is fixed, not
+    searched.
     """
 
     scenario: str | None
@@ -108,46 +112,43 @@ class SearchSpace(Record):
         n = n_blocks
         window = max(1, round(n / 6))
 
-        # The recommended block, rescaled when the advice measured another backbone.
-        rec: int | None = None
+        # The recommended plan, rescaled when the advice measured another backbone.
+        rec: FreezePlan | None = None
         if advice is not None:
-            if advice.freeze_block < 0:
-                rec = -1
-            elif advice.n_blocks and advice.n_blocks != n:
-                rec = round(advice.freeze_block / advice.n_blocks * n)
-                notes.append(f"advice freeze block {advice.freeze_block}/{advice.n_blocks} "
-                             f"rescaled to {rec}/{n} for this backbone")
-            else:
-                rec = advice.freeze_block
+            rec = advice.freeze.rescaled(n)
+            if rec.n_blocks != advice.freeze.n_blocks and not rec.scratch:
+                notes.append(f"advice freeze block {advice.freeze.block}/{advice.freeze.n_blocks} "
+                             f"rescaled to {rec.block}/{n} for this backbone")
+        # a partial freeze centres on the advice's own boundary when it has one
+        partial_centre = rec.code if rec is not None and rec.partial else n // 2
+        scratch = FreezePlan.SCRATCH_CODE
 
         allow_scratch = centre_scenario == "from_scratch" or (
             centre_scenario == "full_finetune" and advice is not None
             and advice.runner_up == "from_scratch")
 
+        if centre_scenario is None:
+            centre = n // 2
+        elif centre_scenario == "partial_freeze":
+            centre = partial_centre
+        else:  # the scenario's own plan: all frozen, nothing frozen or from scratch
+            centre = FreezePlan.for_scenario(centre_scenario, n).code
         if scenario is not None:  # forced: that scenario's range only
-            if scenario == "feature_extractor":
-                centre, blocks = n, (n,)
-            elif scenario == "full_finetune":
-                centre, blocks = 0, (0,)
-            elif scenario == "from_scratch":
-                centre, blocks = -1, (-1,)
-            else:
-                centre = rec if rec is not None and 0 < rec < n else n // 2
-                blocks = _freeze_candidates(centre, 1, n - 1, window)
+            blocks = (_freeze_candidates(centre, 1, n - 1, window)
+                      if scenario == "partial_freeze" else (centre,))
         elif centre_scenario is None:
-            centre, blocks = n // 2, _freeze_candidates(n // 2, 0, n, window)
+            blocks = _freeze_candidates(centre, 0, n, window)
             notes.append("no advice: freeze depth searched over the whole range")
         elif centre_scenario == "feature_extractor":
-            centre, blocks = n, _freeze_candidates(n, n // 2, n, window)
+            blocks = _freeze_candidates(centre, n // 2, n, window)
         elif centre_scenario == "partial_freeze":
-            centre = rec if rec is not None and 0 < rec < n else n // 2
             blocks = _freeze_candidates(centre, 0, n, window)
         elif centre_scenario == "full_finetune":
-            centre, blocks = 0, _freeze_candidates(0, 0, n // 2, window)
+            blocks = _freeze_candidates(centre, 0, n // 2, window)
         else:  # from_scratch: neighbours are full fine-tuning and a few frozen early blocks
-            centre, blocks = -1, _freeze_candidates(-1, -1, max(1, n // 4), window)
-        if allow_scratch and -1 not in blocks and scenario is None:
-            blocks = (-1,) + blocks
+            blocks = _freeze_candidates(centre, scratch, max(1, n // 4), window)
+        if allow_scratch and scratch not in blocks and scenario is None:
+            blocks = (scratch,) + blocks
             notes.append("from scratch (-1) included: the advice's runner-up is from_scratch")
 
         head_lr = (advice.head_lr.low, advice.head_lr.high) if advice else _HEAD_LR
@@ -207,12 +208,17 @@ class SearchSpace(Record):
             dims.append(Dimension("batch_size", "categorical", choices=self.batch_sizes))
         return dims
 
+    def plan(self, freeze_block: int) -> FreezePlan:
+        """The freeze plan of one candidate code of :attr:`freeze_blocks`."""
+        return FreezePlan.from_code(freeze_block, self.n_blocks)
+
     @property
     def any_unfrozen(self) -> bool:
-        return any(b < self.n_blocks for b in self.freeze_blocks)
+        return any(self.is_unfrozen(b) for b in self.freeze_blocks)
 
     def is_unfrozen(self, freeze_block: int) -> bool:
-        return freeze_block < self.n_blocks
+        """True when the code ``freeze_block`` leaves backbone layers to train."""
+        return self.plan(freeze_block).trains_backbone
 
     def fixed_values(self) -> dict[str, Any]:
         """Values of the parameters that are not searched."""

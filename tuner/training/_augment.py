@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from advisor.codec import Record
 from advisor.errors import ConfigError
 
 __all__ = ["AugmentSpec", "AUGMENTATIONS", "NO_FLIP", "get_augmentation", "draw_params",
@@ -28,7 +29,7 @@ __all__ = ["AugmentSpec", "AUGMENTATIONS", "NO_FLIP", "get_augmentation", "draw_
 
 
 @dataclass(frozen=True)
-class AugmentSpec:
+class AugmentSpec(Record):
     """Strengths of one level: maxima of the uniform random draws."""
 
     level: str
@@ -42,9 +43,6 @@ class AugmentSpec:
     @property
     def enabled(self) -> bool:
         return self.level != "off"
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 AUGMENTATIONS: dict[str, AugmentSpec] = {

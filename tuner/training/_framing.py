@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from advisor.codec import Record, to_dict
 from advisor.errors import ConfigError
 
 __all__ = ["FramingChoice", "choose_framing", "MAX_PROBE_IMAGES"]
@@ -36,7 +37,7 @@ REPEATS = 3
 
 
 @dataclass(frozen=True)
-class FramingChoice:
+class FramingChoice(Record):
     """The framing chosen for a sweep, and the probe accuracies behind it."""
 
     framing: str
@@ -63,14 +64,8 @@ class FramingChoice:
                 f"{100 * self.difference:+.1f} ± {100 * self.std_error:.1f} points)")
 
     def to_dict(self) -> dict:
-        d = dict(self.__dict__)
-        d["accuracy"] = dict(self.accuracy)
-        d["reason"] = self.reason
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "FramingChoice":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+        """The fields, plus the ``reason`` in words."""
+        return {**to_dict(self), "reason": self.reason}
 
 
 def _sample(y: np.ndarray, limit: int, seed: int) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 from advisor.backbones import (BackboneSpec, Boundary, WeightsSource, block_boundaries,
                                build_backbone, get_backbone, resolve_weights, set_bn_momentum)
 from advisor.errors import ConfigError
+from advisor.recommend import FreezePlan
 from tuner.data import PreparedData
 from tuner.final import REFIT_PROTOCOL, FinalRequest, FinalResult, check_exports, finish_final
 from tuner.training._activations import CachedActivations
@@ -143,12 +144,13 @@ class TrialRunner(CachedActivations):
         bounds = self.boundaries()
         names = []
         for fb in freeze_blocks:
-            if not -1 <= fb <= self.n_blocks:
+            try:
+                plan = FreezePlan.from_code(fb, self.n_blocks, bounds)
+            except ValueError:
                 raise ConfigError("freeze_block out of range", expected=f"-1 .. {self.n_blocks}",
-                                  received=str(fb), fix="pass blocks of this backbone")
-            b = bounds[fb] if fb >= 0 else None
-            if b is not None and 0 <= b.index and fb < self.n_blocks:
-                names.append(b.name)
+                                  received=str(fb), fix="pass blocks of this backbone") from None
+            if plan.partial:  # only a partial freeze caches boundary activations
+                names.append(plan.layer)
         self._expected = sorted(set(names), key=names.index)
 
     def class_weights(self) -> np.ndarray:
@@ -184,7 +186,7 @@ class TrialRunner(CachedActivations):
                                 n_val=len(self.data.y_val))
         finally:
             del trained
-            self._release(collect=params.freeze_block != self.n_blocks)
+            self._release(collect=params.freeze_plan(self.n_blocks).trains_backbone)
 
     def fit_final(self, request: FinalRequest) -> FinalResult:
         """Retrain ``request.params`` (see :class:`~tuner.final.FinalRequest`), evaluate
@@ -242,14 +244,15 @@ class TrialRunner(CachedActivations):
     def _build(self, params: TrialParams, final: bool = False) -> Network:
         """The trial's network; a feature-extractor trial gets only its head unless
         ``final`` (the exported model needs the backbone)."""
-        if params.freeze_block == -1:
+        plan = params.freeze_plan(self.n_blocks)
+        if plan.scratch:
             net = build_network(self.spec, self.scratch_size, WeightsSource("random", None),
                                 self.data.n_classes, params.dropout, None, seed=self.seed)
             net.backbone.trainable = True
             set_bn_momentum(net.backbone, SCRATCH_BN_MOMENTUM)
             return net
-        bnd = self.boundaries()[params.freeze_block]
-        all_frozen = params.freeze_block == self.n_blocks
+        bnd = self.boundaries()[plan.block]
+        all_frozen = plan.all_frozen
         return build_network(self.spec, self.data.input_size, self.weights_source(),
                              self.data.n_classes, params.dropout, None if all_frozen else bnd,
                              seed=self.seed, head_only=all_frozen and not final,
@@ -293,7 +296,8 @@ class TrialRunner(CachedActivations):
                       label_smoothing=params.label_smoothing, seed=self.seed,
                       history=history, on_epoch=on_epoch, keep_last=refit is not None)
 
-        if params.freeze_block == -1:
+        plan = params.freeze_plan(self.n_blocks)
+        if plan.scratch:
             # every layer is a backbone layer here: backbone_lr (the search space gives
             # it a from-scratch range) trains all of them, head included
             notes.append(f"from scratch at {self.scratch_size}px, BatchNorm momentum "
@@ -306,8 +310,8 @@ class TrialRunner(CachedActivations):
                              **common)
             return _Trained(net, best, history, notes, scratch=True, mixed_precision=mixed)
 
-        all_frozen = params.freeze_block == self.n_blocks
-        bnd = self.boundaries()[params.freeze_block]
+        all_frozen = plan.all_frozen
+        bnd = self.boundaries()[plan.block]
         cached_suffix = net.suffix is not None and self._fits_budget(bnd.name, aug)
         if net.suffix is not None and not cached_suffix:
             notes.append(f"boundary activations of {bnd.name} exceed the cache budget "

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from advisor.codec import Record
 from advisor.errors import ConfigError
+from advisor.recommend import FreezePlan
 
 __all__ = ["AUGMENTATION_LEVELS", "head_phase_epochs", "phase_epochs", "TrialParams",
            "EpochRecord", "TrialOutcome", "check_params"]
@@ -24,9 +25,11 @@ def head_phase_epochs(epochs: int) -> int:
 class TrialParams(Record):
     """One configuration to train.
 
-    ``freeze_block``: number of backbone blocks frozen, from 0 (nothing frozen: full
-    fine-tune) to ``n_blocks`` (everything frozen: feature extractor); ``-1`` trains
-    the same architecture from scratch (random weights, nothing frozen).
+    ``freeze_block``: the code of the trial's :class:`~advisor.recommend.FreezePlan`
+    (what the search samples; :meth:`freeze_plan` reads it): the number of backbone
+    blocks frozen, from 0 (nothing frozen: full fine-tune) to ``n_blocks`` (everything
+    frozen: feature extractor); ``-1`` trains the same architecture from scratch
+    (random weights, nothing frozen).
     ``backbone_lr`` is used for unfrozen backbone layers in the fine-tune phase.
 
     By default ``epochs`` is the whole budget: a feature extractor spends it on the
@@ -49,6 +52,11 @@ class TrialParams(Record):
     patience: int = 3
     head_epochs: int | None = None
     head_patience: int | None = None
+
+    def freeze_plan(self, n_blocks: int) -> FreezePlan:
+        """The freeze plan of :attr:`freeze_block` on a backbone of ``n_blocks`` blocks
+        (a ``ValueError`` when it is out of range)."""
+        return FreezePlan.from_code(self.freeze_block, n_blocks)
 
 
 @dataclass(frozen=True)
@@ -87,10 +95,12 @@ def phase_epochs(params: TrialParams, all_frozen: bool) -> tuple[int, int]:
 
 def check_params(params: TrialParams, n_blocks: int, backbone: str) -> None:
     """A :class:`ConfigError` when ``params`` cannot train on a backbone of ``n_blocks``."""
-    if not -1 <= params.freeze_block <= n_blocks:
+    try:
+        params.freeze_plan(n_blocks)
+    except ValueError:
         raise ConfigError("freeze_block out of range", expected=f"-1 (scratch) .. {n_blocks}",
                           received=str(params.freeze_block),
-                          fix=f"pick a block between 0 and {n_blocks} of {backbone}")
+                          fix=f"pick a block between 0 and {n_blocks} of {backbone}") from None
     bad = [k for k in ("head_lr", "backbone_lr") if not getattr(params, k) > 0]
     bad += [k for k in ("batch_size", "epochs", "patience") if getattr(params, k) < 1]
     bad += [k for k in ("head_epochs", "head_patience")

@@ -9,7 +9,8 @@ way; see ``docs/ground-truth.md``.
   folder is not used), capped to ``max_train`` images, stratified per class.
 * Every pretrained scenario trains at the same ``input_size``; from scratch
   trains the same architecture at ``min(input_size, 128)`` px with BatchNorm
-  momentum 0.9 (what :class:`~tuner.training._runner.TrialRunner` does for ``-1``).
+  momentum 0.9 (what :class:`~tuner.training._runner.TrialRunner` does for a
+  from-scratch :class:`~advisor.recommend.FreezePlan`).
 * Every pretrained scenario first trains its head on the cached features to
   convergence: up to ``head_epochs`` epochs, early stopping with ``head_patience``
   (seconds, not minutes, on cached features). A feature extractor stops there; the
@@ -21,14 +22,13 @@ way; see ``docs/ground-truth.md``.
   head. ``light`` augmentation (without flips where the advice says so, as
   ``tltune`` does: :func:`for_advice`), batch 32, one seed.
 * Learning rates: a fixed rule, the geometric middle of the ranges the advisor's
-  rule gives each scenario family (``advisor/recommend/_rules.py``).
+  rule gives each scenario family (:data:`advisor.recommend.LR_RANGES`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,27 +36,24 @@ import numpy as np
 
 from advisor import AdviceResult
 from advisor.backbones import Boundary
+from advisor.codec import Record
 from advisor.errors import ConfigError
-from advisor.recommend import Thresholds, choose_boundary, normalised_gain
+from advisor.recommend import LR_RANGES, FreezePlan, Thresholds, choose_boundary, normalised_gain
 from tuner.training import NO_FLIP
 from tuner.data import PreparedData, prepare_data, stratified_holdout
 from tuner.trial import TrialParams, phase_epochs
 
 __all__ = ["PilotBudget", "LEARNING_RATES", "pilot_data", "scenario_params", "partial_boundary",
-           "freeze_block_of", "for_advice", "planned_epochs"]
+           "freeze_plan_of", "for_advice", "planned_epochs"]
 
-# (head_lr, backbone_lr): geometric middles of the advisor's ranges per family,
-# head 1e-3..1e-2, partial 1e-5..3e-4, full 1e-5..1e-4, scratch 1e-3..1e-2.
+# (head_lr, backbone_lr): geometric middles of the advisor's ranges per family; a
+# feature extractor (no backbone range) carries the head's, which it never uses.
 LEARNING_RATES: dict[str, tuple[float, float]] = {
-    "feature_extractor": (math.sqrt(1e-3 * 1e-2), math.sqrt(1e-3 * 1e-2)),
-    "partial_freeze": (math.sqrt(1e-3 * 1e-2), math.sqrt(1e-5 * 3e-4)),
-    "full_finetune": (math.sqrt(1e-3 * 1e-2), math.sqrt(1e-5 * 1e-4)),
-    "from_scratch": (math.sqrt(1e-3 * 1e-2), math.sqrt(1e-3 * 1e-2)),
-}
+    s: (head.middle, (backbone or head).middle) for s, (head, backbone) in LR_RANGES.items()}
 
 
 @dataclass(frozen=True)
-class PilotBudget:
+class PilotBudget(Record):
     """One training budget, applied identically to every scenario."""
 
     input_size: int = 128
@@ -70,8 +67,6 @@ class PilotBudget:
     augmentation: str = "light"
     val_fraction: float = 0.2
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def for_advice(budget: PilotBudget, result: AdviceResult) -> PilotBudget:
@@ -85,9 +80,10 @@ def for_advice(budget: PilotBudget, result: AdviceResult) -> PilotBudget:
 
 def planned_epochs(params: TrialParams, n_blocks: int) -> int:
     """Most epochs ``params`` can train for (both phases; from scratch: ``epochs``)."""
-    if params.freeze_block == -1:
+    plan = params.freeze_plan(n_blocks)
+    if plan.scratch:
         return params.epochs
-    return sum(phase_epochs(params, params.freeze_block == n_blocks))
+    return sum(phase_epochs(params, plan.all_frozen))
 
 
 def _cap(y: np.ndarray, max_n: int, seed: int) -> np.ndarray:
@@ -153,13 +149,13 @@ def pilot_data(path: str | Path, budget: PilotBudget, *, seed: int = 0,
                    fingerprint=h.hexdigest()[:16], notes=tuple(notes))
 
 
-def scenario_params(scenario: str, freeze_block: int, budget: PilotBudget) -> TrialParams:
-    """The trial of ``scenario`` at ``freeze_block`` under ``budget`` (fixed LR rule)."""
+def scenario_params(scenario: str, freeze: FreezePlan, budget: PilotBudget) -> TrialParams:
+    """The trial of ``scenario`` with the plan ``freeze`` under ``budget`` (fixed LR rule)."""
     if scenario not in LEARNING_RATES:
         raise ConfigError(f"Unknown scenario {scenario!r}", expected=f"one of {list(LEARNING_RATES)}",
                           received=repr(scenario), fix="use a scenario name from the advice")
     head_lr, backbone_lr = LEARNING_RATES[scenario]
-    p = TrialParams(freeze_block=freeze_block, head_lr=head_lr, backbone_lr=backbone_lr,
+    p = TrialParams(freeze_block=freeze.code, head_lr=head_lr, backbone_lr=backbone_lr,
                     augmentation=budget.augmentation, batch_size=budget.batch_size,
                     epochs=budget.epochs, patience=budget.patience)
     if scenario == "from_scratch" or budget.head_epochs is None:
@@ -182,7 +178,7 @@ def partial_boundary(result: AdviceResult, boundaries: list[Boundary]) -> Bounda
     a = result.advice
     _check_backbone(result, boundaries)
     if a.scenario == "partial_freeze":
-        return boundaries[a.freeze_block]
+        return boundaries[a.freeze.block]
     t = _thresholds(result)
     m = result.chosen
     transferable = normalised_gain(m.probe.accuracy, m.pixel_probe.accuracy) >= t.transferable_gain
@@ -190,23 +186,18 @@ def partial_boundary(result: AdviceResult, boundaries: list[Boundary]) -> Bounda
     return choose_boundary(m, boundaries, lo, hi)[0]
 
 
-def freeze_block_of(scenario: str, result: AdviceResult, boundaries: list[Boundary]) -> int:
-    """``TrialParams.freeze_block`` that trains ``scenario`` for this advice."""
-    n = boundaries[-1].block
-    blocks = {"feature_extractor": n, "full_finetune": 0, "from_scratch": -1}
-    if scenario == "partial_freeze":
-        return partial_boundary(result, boundaries).block
-    if scenario not in blocks:
-        raise ConfigError(f"Unknown scenario {scenario!r}", expected=f"one of {list(LEARNING_RATES)}",
-                          received=repr(scenario), fix="use a scenario name from the advice")
-    return blocks[scenario]
+def freeze_plan_of(scenario: str, result: AdviceResult, boundaries: list[Boundary]) -> FreezePlan:
+    """The freeze plan that trains ``scenario`` for this advice (partial_freeze: at
+    :func:`partial_boundary`)."""
+    partial = partial_boundary(result, boundaries) if scenario == "partial_freeze" else None
+    return FreezePlan.for_scenario(scenario, boundaries, partial=partial)
 
 
 def _check_backbone(result: AdviceResult, boundaries: list[Boundary]) -> None:
     a = result.advice
     n = boundaries[-1].block
-    if a.n_blocks != n or not 0 <= a.freeze_block <= n or boundaries[a.freeze_block].name != a.freeze_layer:
+    if not a.freeze.matches(boundaries):
         raise ConfigError("The advice does not match the backbone being trained",
-                          expected=f"{n} blocks with {a.freeze_layer!r} at block {a.freeze_block}",
-                          received=f"advice for {a.backbone} with {a.n_blocks} blocks",
+                          expected=f"{n} blocks with {a.freeze.layer!r} at block {a.freeze.block}",
+                          received=f"advice for {a.backbone} with {a.freeze.n_blocks} blocks",
                           fix="train the advice's backbone (advice.backbone)")

@@ -11,6 +11,9 @@ accuracies with twice its binomial standard error
 ``sqrt(p1 (1 - p1) / n + p2 (1 - p2) / n)`` (``n`` validation images; it treats the
 two runs as independent, which overstates the noise of a paired comparison, so
 the verdict errs towards "inconclusive").
+
+The result is an :class:`advisor.VerifyResult`: the advisor owns the type, since its
+:class:`~advisor.AdviceResult` carries it and its renderers draw it.
 """
 
 from __future__ import annotations
@@ -18,11 +21,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from advisor import AdviceResult
-from tuner.verify._pilot import (PilotBudget, for_advice, freeze_block_of, pilot_data, planned_epochs,
+from advisor import AdviceResult, PilotRun, VerifyResult
+from tuner.verify._pilot import (PilotBudget, for_advice, freeze_plan_of, pilot_data, planned_epochs,
                           scenario_params)
 
 __all__ = ["VERIFY_BUDGET", "Z", "PilotRun", "VerifyResult", "verify_advice", "verdict"]
@@ -31,54 +33,6 @@ VERIFY_BUDGET = PilotBudget(input_size=128, max_train=None)
 Z = 2.0  # differences beyond Z standard errors count as real
 
 ProgressFactory = Callable[[str, int], Callable[..., None]]
-
-
-@dataclass(frozen=True)
-class PilotRun:
-    """One trained scenario of the pilot."""
-
-    scenario: str
-    freeze_block: int
-    freeze_layer: str
-    val_accuracy: float
-    epochs_run: int
-    seconds: float
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """Outcome of :func:`verify_advice`: the two runs and the verdict on the call."""
-
-    recommended: PilotRun
-    rival: PilotRun
-    n_train: int
-    n_val: int
-    difference: float  # recommended minus rival validation accuracy
-    standard_error: float  # of that difference
-    verdict: str  # confirmed | overturned | inconclusive
-    explanation: str
-    seconds: float
-    budget: dict
-    split_source: dict
-
-    @property
-    def scenarios(self) -> tuple[str, str]:
-        return self.recommended.scenario, self.rival.scenario
-
-    @property
-    def accuracies(self) -> dict[str, float]:
-        return {r.scenario: r.val_accuracy for r in (self.recommended, self.rival)}
-
-    def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "explanation": self.explanation,
-                "scenarios": list(self.scenarios), "accuracies": self.accuracies,
-                "difference": self.difference, "standard_error": self.standard_error,
-                "n_train": self.n_train, "n_val": self.n_val, "seconds": self.seconds,
-                "runs": [self.recommended.to_dict(), self.rival.to_dict()],
-                "budget": dict(self.budget), "split_source": dict(self.split_source)}
 
 
 def verdict(acc_rec: float, acc_rival: float, n_val: int, z: float = Z) -> tuple[str, float, float]:
@@ -127,15 +81,15 @@ def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | N
     boundaries = runner.boundaries()
     runs: list[PilotRun] = []
     for scenario in (a.scenario, a.runner_up):
-        fb = freeze_block_of(scenario, result, boundaries)
-        params = scenario_params(scenario, fb, budget)
+        plan = freeze_plan_of(scenario, result, boundaries)
+        params = scenario_params(scenario, plan, budget)
         most = planned_epochs(params, runner.n_blocks)
         advance = progress(f"Verifying: {scenario}", most) if progress else None
         out = runner.run(params, (lambda e, acc: advance()) if advance else None)
         if advance and out.epochs_run < most:  # stopped early: fill the bar
             advance(most - out.epochs_run)
-        runs.append(PilotRun(scenario=scenario, freeze_block=fb,
-                             freeze_layer=boundaries[fb].name if fb >= 0 else "none (random init)",
+        runs.append(PilotRun(scenario=scenario, freeze_block=plan.code,
+                             freeze_layer=plan.layer_label,
                              val_accuracy=out.val_accuracy, epochs_run=out.epochs_run,
                              seconds=out.seconds))
     rec, rival = runs

@@ -6,7 +6,8 @@ import pytest
 
 from advisor.backbones import Boundary
 from advisor.measure._types import CurvePoint, LayerShift, Measurements, ProbeResult, ShiftProfile
-from advisor.recommend import Thresholds, normalised_gain, recommend, similarity_from_shift
+from advisor.recommend import (LR_RANGES, SCENARIOS, LRRange, Thresholds, normalised_gain,
+                               recommend, similarity_from_shift)
 
 
 def _probe(acc: float, slope: float = 0.0) -> ProbeResult:
@@ -51,6 +52,19 @@ def test_quadrants(shifts, probe_acc, pixel_acc, ipc, expected):
     assert {r.code for r in a.reasons} >= {"size", "similarity", "transfer"}
     assert all(r.value is not None for r in a.reasons if r.code in ("size", "similarity", "transfer"))
     assert a.what_would_change
+    # one freeze plan and one table of learning rates per scenario
+    assert a.freeze.scenario == expected and a.freeze.scratch == (expected == "from_scratch")
+    assert (a.head_lr, a.backbone_lr) == LR_RANGES[expected]
+
+
+def test_learning_rate_table_keeps_the_documented_ranges():
+    # docs/advice-rule.md: head 1e-3..1e-2 everywhere; backbone none / 1e-5..3e-4 /
+    # 1e-5..1e-4 / 1e-3..1e-2
+    assert {h for h, _ in LR_RANGES.values()} == {LRRange(1e-3, 1e-2)}
+    assert [LR_RANGES[s][1] for s in SCENARIOS] == [
+        None, LRRange(1e-5, 3e-4), LRRange(1e-5, 1e-4), LRRange(1e-3, 1e-2)]
+    with pytest.raises(TypeError):
+        LR_RANGES["full_finetune"] = (LRRange(1.0, 2.0), None)  # read-only
 
 
 def test_freeze_boundary_follows_the_shift_profile():
@@ -58,18 +72,18 @@ def test_freeze_boundary_follows_the_shift_profile():
     shifts = [0.5, 0.5, 0.45, 0.2, 0.2, 0.5, 0.6, 0.6, 0.6, 0.6]
     a = recommend(_measurements(shifts, 0.7, 0.68), images_per_class=100, boundaries=_boundaries())
     assert a.scenario == "partial_freeze"
-    assert 0.15 <= a.freeze_block / a.n_blocks <= 0.5
-    assert a.freeze_layer in ("block3", "block4")
+    assert 0.15 <= a.freeze.block / a.freeze.n_blocks <= 0.5
+    assert a.freeze.layer in ("block3", "block4")
     # the same profile with transferable features freezes deeper (50%..85%)
     b = recommend(_measurements(shifts, 0.95, 0.6), images_per_class=100, boundaries=_boundaries())
-    assert b.freeze_block > a.freeze_block
+    assert b.freeze.block > a.freeze.block
 
 
 def test_feature_extractor_freezes_everything_and_full_finetune_nothing():
     fe = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=50, boundaries=_boundaries())
-    assert (fe.freeze_block, fe.backbone_lr) == (10, None)
+    assert (fe.freeze.block, fe.backbone_lr) == (10, None) and fe.freeze.all_frozen
     ft = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=5000, boundaries=_boundaries())
-    assert ft.freeze_index == -1 and ft.backbone_lr is not None
+    assert ft.freeze.index == -1 and ft.backbone_lr is not None and not ft.freeze.scratch
     assert ft.backbone_lr.high < ft.head_lr.low
 
 

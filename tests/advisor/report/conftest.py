@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from advisor import PilotRun, VerifyResult
 from advisor._result import AdviceResult, DatasetProfile
 from advisor.data import scan_files, scan_layout
 from advisor.health._types import Finding, HealthReport
 from advisor.measure._types import CurvePoint, LayerShift, Measurements, ProbeResult, ShiftProfile
-from advisor.recommend._types import Advice, Augmentation, LRRange, Reason
+from advisor.recommend import Advice, Augmentation, FreezePlan, LRRange, Reason
 from tests.conftest import write_image_folder
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -95,7 +96,7 @@ def make_advice_result(root: Path) -> AdviceResult:
           _measurements("efficientnet_b0", labels, 1, 0.81))
     advice = Advice(
         scenario="partial_freeze", backbone="mobilenet_v2", input_size=224,
-        freeze_layer="block_12_add", freeze_index=110, freeze_block=12, n_blocks=17,
+        freeze=FreezePlan(block=12, n_blocks=17, layer="block_12_add", index=110),
         head_lr=LRRange(1e-3, 1e-2), backbone_lr=LRRange(1e-5, 1e-4),
         augmentation=Augmentation("moderate", "horizontal", 0.1, 0.1, 0.1, "few images per class"),
         confidence=0.72,
@@ -105,72 +106,18 @@ def make_advice_result(root: Path) -> AdviceResult:
         what_would_change=("with 10x more images per class: full_finetune",
                            "similarity above 0.8: feature_extractor"),
         runner_up="feature_extractor", similarity=0.64, images_per_class=8.0)
-    verify = {"epochs": 2, "runs": [
-        {"scenario": "feature_extractor", "val_accuracy": 0.81, "seconds": 12.5},
-        {"scenario": "partial_freeze", "val_accuracy": 0.86, "seconds": 20.1}],
-        "agrees": True}
+    verify = VerifyResult(
+        recommended=PilotRun("partial_freeze", 12, "block_12_add", 0.86, 6, 20.1),
+        rival=PilotRun("feature_extractor", 17, "out_relu", 0.81, 4, 12.5),
+        n_train=24, n_val=9, difference=0.05, standard_error=0.1195, verdict="inconclusive",
+        explanation=f"Inconclusive: partial_freeze 0.860 vs feature_extractor 0.810 ({HOSTILE})",
+        seconds=32.6, budget={"input_size": 128, "epochs": 6, "patience": 4,
+                              "augmentation": "light"},
+        split_source={"val": "val/ folder"})
     return AdviceResult(profile, health, ms, advice, seconds=63.2,
-                        command=f"tladvise {root} --report out",
-                        extras={"verify": verify,
-                                "warnings": ["efficientnet_b0 had no ImageNet weights: measured "
+                        command=f"tladvise {root} --report out", verify=verify,
+                        extras={"warnings": ["efficientnet_b0 had no ImageNet weights: measured "
                                              "with random weights"]})
-
-
-def make_sweep_results(root: Path, run_dir: Path) -> dict:
-    """A ``results.json`` dict (SweepResult.to_dict()) with a final test evaluation."""
-    from tuner.final import ClassMetrics, FinalResult, Misclassified
-    from tuner.run import SweepResult
-    from tuner.trial import TrialRecord
-    from tuner.trial import TrialParams
-
-    rng = np.random.default_rng(3)
-    trials = []
-    for n in range(8):
-        fb = int(rng.integers(-1, 18))
-        hlr, blr = float(10 ** rng.uniform(-4, -2)), float(10 ** rng.uniform(-6, -3))
-        state = "PRUNED" if n == 5 else ("FAIL" if n == 6 else "COMPLETE")
-        hist = tuple({"epoch": e, "phase": "head", "train_accuracy": 0.5 + 0.05 * e,
-                      "train_loss": 1.0 - 0.1 * e, "val_accuracy": 0.45 + 0.06 * e + 0.01 * n,
-                      "val_loss": 1.1 - 0.1 * e} for e in range(1, 5 if state != "PRUNED" else 3))
-        trials.append(TrialRecord(
-            number=n, state=state,
-            params={"freeze_block": fb, "head_lr": hlr, "backbone_lr": blr, "dropout": 0.2,
-                    "augmentation": "light", "batch_size": 16, "epochs": 4},
-            sampled={"freeze_block": fb, "head_lr": hlr, "backbone_lr": blr},
-            val_accuracy=None if state == "FAIL" else max(h["val_accuracy"] for h in hist),
-            epochs_run=len(hist), seconds=30.0 + n, history=() if state == "FAIL" else hist,
-            message="out of memory" if state == "FAIL" else ""))
-    index = scan_layout(root)
-    classes = tuple(index.classes)
-    val = [i for i in index.items if i.split == "val"]
-    mis = (Misclassified(val[0].rel, val[0].label, classes[-1], 0.71),
-           Misclassified(val[-1].rel, val[-1].label, HOSTILE, 0.55),
-           Misclassified("val/ants/deleted.png", "ants", "bees", 0.5))
-    final = FinalResult(
-        params=TrialParams.from_dict(trials[-1].params), backbone="mobilenet_v2",
-        weights="imagenet", classes=classes, input_size=160, val_accuracy=0.75, epochs_run=4,
-        test_accuracy=0.833, test_loss=0.52, macro_f1=0.82, n_test=len(val),
-        test_source="val/ folder", per_class=tuple(ClassMetrics(c, 0.8, 0.75, 0.77, 3)
-                                                    for c in classes),
-        confusion=((3, 0, 0), (1, 2, 0), (0, 1, 3)), misclassified=mis,
-        exports={"keras": str(run_dir / "model" / "model.keras")},
-        labels_path=str(run_dir / "model" / "labels.json"), seconds=50.0)
-    counts = {s: {c: sum(i.label == c and i.split == s for i in index.items) for c in classes}
-              for s in ("train", "val")}
-    data = {"root": str(index.root), "classes": list(classes), "input_size": 160,
-            "counts": {**counts, "test": counts["val"]},
-            "split_source": {"test": "val/ folder", "val": "10% of train (seed 0)"},
-            "fingerprint": "abc", "skipped": [], "notes": []}
-    result = SweepResult(run_dir=str(run_dir), status="done",
-                         config={"dataset": str(root), "trials": 8, "backbone": "mobilenet_v2",
-                                 "seed": 0, "space": {"dimensions": [
-                                     {"name": "head_lr", "low": 1e-4, "high": 1e-2, "log": True}]}},
-                         command=f"tltune {root} --trials 8 --out {run_dir}",
-                         trials=tuple(trials), n_requested=8, data=data, final=final.to_dict(),
-                         importances={"freeze_block": 0.55, "head_lr": 0.3, "backbone_lr": 0.15},
-                         timings={"search_s": 250.0, "final_s": 50.0},
-                         warnings=("trial 6 failed: out of memory",))
-    return result.to_dict()
 
 
 # Module scope: rendering (plots, thumbnails) takes seconds on a busy 2-core machine.
@@ -186,5 +133,9 @@ def advice_result(report_dataset: Path) -> AdviceResult:
 
 
 @pytest.fixture(scope="module")
-def sweep_results(report_dataset: Path) -> dict:
-    return make_sweep_results(report_dataset, report_dataset.parent / "run")
+def sweep_result(report_dataset: Path):
+    """A finished sweep over the same dataset (a ``tuner.run.SweepResult``), for the tests
+    that render both reports; built in ``tests/tuner/report/conftest.py``."""
+    from tests.tuner.report.conftest import make_sweep_result
+
+    return make_sweep_result(report_dataset, report_dataset.parent / "run")

@@ -115,8 +115,8 @@ def test_advice_report_in_chromium(driver, advice_result, tmp_path):
     assert images["n"] >= 3 + len(advice_result.profile.classes)
 
 
-def test_sweep_report_in_chromium(driver, sweep_results, tmp_path):
-    paths = write_sweep_report(sweep_results, tmp_path / "sweep")
+def test_sweep_report_in_chromium(driver, sweep_result, tmp_path):
+    paths = write_sweep_report(sweep_result, tmp_path / "sweep")
     _check_report(driver, paths.html, tmp_path / "sweep-report.png")
 
 

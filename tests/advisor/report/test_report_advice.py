@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 from advisor._result import AdviceResult
-from advisor.recommend._types import Advice
+from advisor.recommend import Advice, FreezePlan
 from advisor.report import ReportPaths, advice_document, write_advice_report
-from advisor.report._advice import _boundary_depth
+from advisor.report._advice import _boundary_depth, _freeze_text
 from advisor.report._doc import Callout, Figure, Figures, Gallery, Table, Text
 from advisor.report.plots import DPI, FIGSIZE
 from advisor.report._thumbs import MAX_SIDE
@@ -100,7 +100,7 @@ def test_samples_per_class_are_real_thumbnails(advice_result, doc):
 
 def test_without_verify_and_with_one_backbone(advice_result):
     r = dataclasses.replace(advice_result, measurements=advice_result.measurements[:1],
-                            extras={})
+                            extras={}, verify=None)
     keys = [s.key for s in advice_document(r).sections]
     assert "ranking" not in keys and "verify" not in keys
 
@@ -109,15 +109,30 @@ def test_boundary_marks_the_frozen_part(advice_result):
     m, a = advice_result.chosen, advice_result.advice
     layers = sorted(m.shift.layers, key=lambda l: l.index)
     d = _boundary_depth(m, a)
-    last_frozen = max(l.depth for l in layers if l.index <= a.freeze_index)
-    first_trained = min(l.depth for l in layers if l.index > a.freeze_index)
+    last_frozen = max(l.depth for l in layers if l.index <= a.freeze.index)
+    first_trained = min(l.depth for l in layers if l.index > a.freeze.index)
     assert last_frozen < d < first_trained
-    full = dataclasses.replace(a, scenario="full_finetune", freeze_index=-1, freeze_block=0)
+    n = a.freeze.n_blocks
+    full = dataclasses.replace(a, scenario="full_finetune", freeze=FreezePlan(0, n))
     assert _boundary_depth(m, full) == 0.0
-    fe = dataclasses.replace(a, scenario="feature_extractor", freeze_block=a.n_blocks,
-                             freeze_index=10_000)
+    fe = dataclasses.replace(a, scenario="feature_extractor",
+                             freeze=FreezePlan(n, n, "out_relu", 10_000))
     assert _boundary_depth(m, fe) == 1.0
-    assert _boundary_depth(m, dataclasses.replace(a, scenario="from_scratch")) is None
+    scratch = dataclasses.replace(a, scenario="from_scratch", freeze=FreezePlan.from_scratch(n))
+    assert _boundary_depth(m, scratch) is None
+
+
+def test_frozen_text_names_the_plan(advice_result):
+    a = advice_result.advice
+    n = a.freeze.n_blocks
+    assert _freeze_text(a) == "blocks 1..12 of 17, up to layer block_12_add (index 110)"
+    assert _freeze_text(dataclasses.replace(a, scenario="full_finetune", freeze=FreezePlan(0, n))
+                        ) == "nothing: all 17 blocks are trained"
+    assert _freeze_text(dataclasses.replace(a, scenario="feature_extractor",
+                                            freeze=FreezePlan(n, n))).startswith("the whole backbone")
+    assert _freeze_text(dataclasses.replace(a, scenario="from_scratch",
+                                            freeze=FreezePlan.from_scratch(n))
+                        ) == "nothing (random initialisation)"
 
 
 def test_written_html_is_one_self_contained_file(written):

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.report import write_advice_report
-from advisor.report.cli import app
+from tlcli.report import app
 
 runner = CliRunner()
 
@@ -36,8 +36,8 @@ def test_rerenders_into_another_folder_with_its_own_json(advice_dir, tmp_path):
     assert saved == json.loads((advice_dir / "advice.json").read_text())
 
 
-def test_rerenders_sweep_and_prefers_results_json(sweep_results, advice_dir):
-    (advice_dir / "results.json").write_text(json.dumps(sweep_results))
+def test_rerenders_sweep_and_prefers_results_json(sweep_result, advice_dir):
+    (advice_dir / "results.json").write_text(json.dumps(sweep_result.to_dict()))
     res = runner.invoke(app, [str(advice_dir)])
     assert res.exit_code == 0, res.output
     assert "Hyper-parameter sweep" in (advice_dir / "report.html").read_text(encoding="utf-8")

@@ -1,11 +1,8 @@
-"""``tltune`` and ``tlpredict``: thin adapters over :func:`tuner.tune` and
-:func:`tuner.final._predict.predict` (parse, call, render, map errors to exit codes:
-0 ok, 2 bad input or configuration, 1 internal error, 130 interrupted)."""
+"""``tltune``: the command line of :func:`tuner.tune` (live progress, the result tables,
+the sweep report, and ``--json``)."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -13,13 +10,14 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from advisor.errors import TLError
+from tlcli._app import new_app, quiet_libraries
+from tlcli._errors import guarded
 
-__all__ = ["app", "predict_app", "main", "predict_main"]
+__all__ = ["app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None)
-predict_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None)
+app = new_app(no_args_is_help=True)
 
 
 class Backend(str, Enum):
@@ -40,23 +38,13 @@ class Scenario(str, Enum):
     from_scratch = "from_scratch"
 
 
-def _quiet_libraries() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-def _fail(console: Console, e: TLError) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {e.message}")
-    return typer.Exit(e.exit_code)
-
-
 @app.command(help="Search freeze depth, learning rates, dropout, augmentation, label "
                   "smoothing and batch size around the advisor's recommendation, then "
                   "retrain the best configuration, evaluate it once on the test split and "
                   "export it. results.json in the run directory is rewritten after every "
                   "trial; a killed sweep continues with --resume RUN_DIR.")
+@guarded(interrupted="finished trials are saved; continue with --resume RUN_DIR (the run "
+                     "directory printed above)")
 def tltune(
     dataset: Annotated[Optional[Path], typer.Argument(
         help="Dataset folder (<class>/<image> or train|val|test/<class>/<image>) or CSV "
@@ -136,80 +124,41 @@ def tltune(
              "stays flat over a long sweep; --no-isolate trains in this process.")] = True,
 ) -> None:
     from advisor.io import write_json_atomic
-    from tuner import tune
+    from tuner import SweepOptions, tune
     from tuner.report import SweepProgress, render_result, write_sweep_report
 
+    quiet_libraries(optuna=True)
+    options = SweepOptions(
+        path=dataset, trials=trials, backend=_value(backend), advice=advice,
+        scenario=_value(scenario), backbone=backbone, weights=weights, input_size=image_size,
+        test_split=test_split, seed=seed, out=out, resume=resume, storage=storage,
+        max_images=max_images, epochs=epochs, patience=patience, export=_formats(export),
+        refit=refit, rerank=rerank, framing=_value(framing), isolate=isolate)
     # Wide tables also when the output is a file or a pipe.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-    err = Console(stderr=True, highlight=False)
-    _quiet_libraries()
-    exports = tuple(e.strip() for e in export.split(",") if e.strip()) if export else None
-    try:
-        with SweepProgress(console) as show:
-            result = tune(dataset, trials=trials, backend=backend.value if backend else None,
-                          advice=advice, scenario=scenario.value if scenario else None,
-                          backbone=backbone, weights=weights, input_size=image_size,
-                          test_split=test_split, seed=seed, out=out, resume=resume,
-                          storage=storage, max_images=max_images, epochs=epochs,
-                          patience=patience, export=exports, refit=refit, rerank=rerank,
-                          framing=framing.value if framing else None, isolate=isolate,
-                          progress=show)
-    except TLError as e:
-        raise _fail(err, e) from None
-    except KeyboardInterrupt:
-        err.print("[bold yellow]interrupted:[/] finished trials are saved; continue with "
-                  "--resume RUN_DIR (the run directory printed above)")
-        raise typer.Exit(130) from None
+    with SweepProgress(console) as show:
+        result = tune(options=options, progress=show)
     render_result(result, console)
-
     report = write_sweep_report(result, result.run_dir)
-    console.print(f"Report written to {report.html} ({report.size / 1024:.0f} KiB)")
+    console.print(f"Report written to {escape(str(report.html))} ({report.size / 1024:.0f} KiB)")
     if json_out is not None:
         write_json_atomic(json_out, result.to_dict())
-        console.print(f"JSON written to {json_out}")
+        console.print(f"JSON written to {escape(str(json_out))}")
 
 
-@predict_app.command(help="Classify images with a model exported by tltune (model.keras "
-                          "with labels.json beside it). Exit status 2 when the model or an "
-                          "image cannot be read (the other images are still classified).")
-def tlpredict(
-    model: Annotated[Path, typer.Argument(
-        help="model.keras, or the folder holding it (RUN_DIR/model).", metavar="MODEL",
-        show_default=False)],
-    images: Annotated[list[Path], typer.Argument(
-        help="Image files.", metavar="IMAGE", show_default=False)],
-    top: Annotated[int, typer.Option(help="How many classes to show per image.", min=1)] = 3,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")
-    ] = False,
-) -> None:
-    from rich.table import Table
+def _value(choice: Enum | None) -> str | None:
+    return None if choice is None else str(choice.value)
 
-    console = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from tuner.final import predict
 
-    try:
-        preds = predict(model, images, top=top)
-    except TLError as e:
-        raise _fail(err, e) from None
-    if as_json:
-        typer.echo(json.dumps([p.to_dict() for p in preds], indent=1))
-    else:
-        t = Table("image", "prediction", "top classes")
-        for p in preds:
-            t.add_row(p.path, p.label or f"[red]{p.error}[/]",
-                      ", ".join(f"{lab} {prob:.3f}" for lab, prob in p.top))
-        console.print(t)
-    if any(p.error for p in preds):
-        raise typer.Exit(2)
+def _formats(export: str | None) -> tuple[str, ...] | None:
+    """``--export keras,tflite`` as a tuple (checked by :class:`~tuner.SweepOptions`)."""
+    return tuple(e.strip() for e in export.split(",") if e.strip()) if export else None
 
 
 def main() -> None:
     """Entry point of ``tltune``."""
-    app()
+    app(prog_name="tltune")
 
 
-def predict_main() -> None:
-    """Entry point of ``tlpredict``."""
-    predict_app()
+if __name__ == "__main__":
+    main()
