@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from advisor.codec import Record, from_dict, to_dict
 from advisor._verify import VerifyResult
 from advisor.health._types import HealthReport
 from advisor.measure._types import Measurements
@@ -15,7 +16,7 @@ SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
-class DatasetProfile:
+class DatasetProfile(Record):
     """What the dataset is: layout, classes, counts per split, image sizes and modes."""
 
     root: str
@@ -32,22 +33,9 @@ class DatasetProfile:
     images_per_class_median: float
     notes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
-        d = dict(self.__dict__)
-        d["classes"], d["splits"], d["notes"] = list(self.classes), list(self.splits), list(self.notes)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "DatasetProfile":
-        """Inverse of :meth:`to_dict`."""
-        fields = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
-        for k in ("classes", "splits", "notes"):
-            fields[k] = tuple(d.get(k, ()))
-        return cls(**fields)
-
 
 @dataclass(frozen=True)
-class AdviceResult:
+class AdviceResult(Record):
     """Returned by :func:`advisor.advise`; every renderer reads only this."""
 
     profile: DatasetProfile
@@ -64,22 +52,15 @@ class AdviceResult:
         return self.measurements[0]
 
     def to_dict(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, "profile": self.profile.to_dict(),
-                "health": self.health.to_dict(),
-                "measurements": [m.to_dict() for m in self.measurements],
-                "advice": self.advice.to_dict(), "seconds": self.seconds,
-                "command": self.command, "extras": self.extras,
-                "verify": self.verify.to_dict() if self.verify is not None else None}
+        """The fields, with the ``schema_version`` of the format first."""
+        return {"schema_version": SCHEMA_VERSION, **to_dict(self)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "AdviceResult":
         """Inverse of :meth:`to_dict` (what ``tladvise --json`` wrote), e.g. for ``tlreport``."""
         extras = dict(d.get("extras") or {})
-        return cls(profile=DatasetProfile.from_dict(d["profile"]),
-                   health=HealthReport.from_dict(d["health"]),
-                   measurements=tuple(Measurements.from_dict(m) for m in d["measurements"]),
-                   advice=Advice.from_dict(d["advice"]), seconds=d["seconds"],
-                   command=d.get("command", ""), verify=_verify_of(d, extras), extras=extras)
+        verify = _verify_of(d, extras)
+        return from_dict(cls, {**d, "extras": extras, "verify": verify})
 
 
 def _verify_of(d: dict, extras: dict) -> VerifyResult | None:

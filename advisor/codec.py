@@ -58,10 +58,10 @@ def _decode(tp: Any, value: Any) -> Any:
         options = [a for a in args if a is not type(None)]
         for a in options:  # a dataclass option is taken only for a dict
             if dataclasses.is_dataclass(a) and isinstance(value, dict):
-                return from_dict(a, value)
+                return _nested(a, value)
         return _decode(options[0], value) if len(options) == 1 else value
     if dataclasses.is_dataclass(tp) and isinstance(value, dict):
-        return from_dict(tp, value)
+        return _nested(tp, value)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_decode(args[0], v) for v in value)
@@ -78,6 +78,13 @@ def _decode(tp: Any, value: Any) -> Any:
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+def _nested(cls: type, d: dict) -> Any:
+    """A nested dataclass, through its own ``from_dict`` where it has one (a class that
+    reads older formats overrides it)."""
+    own = getattr(cls, "from_dict", None)
+    return own(d) if callable(own) else from_dict(cls, d)
 
 
 def from_dict(cls: type[T], d: dict) -> T:

@@ -8,14 +8,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from advisor.io import write_json_atomic
 from advisor.recommend import Advice
 from tuner._advice import read_advice
 from tuner._options import (DEFAULT_BACKBONE, DEFAULT_BACKEND, DEFAULT_FRAMING, DEFAULT_TRIALS,
                             DEFAULT_WEIGHTS, SweepOptions)
 from tuner.data import DEFAULT_INPUT_SIZE, DataSummary
 from tuner.final import FinalResult
-from tuner.run import (SweepConfig, SweepResult, check_resume, dataset_fingerprint, load_config,
-                       load_results, new_run_dir, redact_url, reproduce_command, write_results)
+from tuner.run import (ADVICE_FILE, SweepConfig, SweepResult, check_resume, dataset_fingerprint,
+                       load_config, load_results, new_run_dir, redact_url, reproduce_command,
+                       save_config, write_results)
 from tuner.search import DEFAULT_EPOCHS, DEFAULT_PATIENCE, Emitter, Progress, RerankResult
 from tuner.training import WorkerRunner
 from tuner.trial import TrialRecord
@@ -113,10 +115,22 @@ def open_session(opts: SweepOptions, progress: Progress | None) -> Session:
                       else "given" if advice else "none (scenario given)")
         config = _new_config(index, fingerprint, path, opts, advice, source, warnings)
         run_dir, prev = new_run_dir(path, opts.out), None
+        _start(run_dir, config, findings)
     return Session(options=opts, run_dir=run_dir, config=config, resumed=stored is not None,
                    prev=prev, advice=config.advice, findings=findings,
                    emit=Emitter(progress, config.trials, t0), t0=t0, warnings=warnings,
                    timings=timings, killed=list(prev.killed_trials) if prev else [])
+
+
+def _start(run_dir: Path, config: SweepConfig, findings: list[dict]) -> None:
+    """Write the new run's configuration (without its search space yet) and advice at
+    once, so that a run killed before its search started can be resumed."""
+    save_config(run_dir, config)
+    if config.advice is not None:
+        # the findings tltune reads travel with the advice, so the reproduce command
+        # (``--advice RUN_DIR/advice.json``) warns about a shifted test split too
+        write_json_atomic(run_dir / ADVICE_FILE, {"advice": config.advice.to_dict(),
+                                                  "health": {"findings": findings}})
 
 
 def _resumed(stored: SweepConfig, opts: SweepOptions, advice: Advice | None, fingerprint: str,

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from advisor.errors import InternalError
-from advisor.io import write_json_atomic
 from tuner._advice import advice_findings, split_shift_warning
 from tuner._session import Session
 from tuner.data import DataSpec, PreparedData
@@ -89,38 +88,33 @@ def open_runner(s: Session, data: PreparedData) -> Iterator[Runner]:
 
 
 def _space(s: Session, n_blocks: int) -> SearchSpace:
-    """The search space: derived from the advice for a new sweep (and saved with the
-    configuration), the stored one on resume."""
+    """The search space: the stored one on resume, else derived from the advice (and
+    saved with the configuration; also when resuming a run killed before its search)."""
     c = s.config
-    if s.resumed:
-        if c.space is None or c.space.n_blocks != n_blocks:
+    if c.space is not None:
+        if c.space.n_blocks != n_blocks:
             raise InternalError("The backbone's block count differs from the stored space",
-                                expected=f"{c.space.n_blocks if c.space else '?'} blocks",
-                                received=str(n_blocks),
+                                expected=f"{c.space.n_blocks} blocks", received=str(n_blocks),
                                 fix="start a new sweep (the backbone definition changed)")
         return c.space
     sp = s.options.space or SearchSpace.from_advice(s.advice, n_blocks, c.scenario,
                                                     epochs=c.epochs, patience=c.patience)
     s.config = replace(c, space=sp, epochs=sp.epochs, patience=sp.patience)
     save_config(s.run_dir, s.config)
-    if s.advice is not None:
-        # the findings tltune reads travel with the advice, so the reproduce command
-        # (``--advice RUN_DIR/advice.json``) warns about a shifted test split too
-        write_json_atomic(s.run_dir / ADVICE_FILE, {"advice": s.advice.to_dict(),
-                                                    "health": {"findings": s.findings}})
     return sp
 
 
 def search(s: Session, runner: Runner) -> tuple[list[TrialRecord], SearchSpace, dict | None]:
     """Run the trials until the study has ``trials`` finished ones; the trials, the
     space and the parameter importances (``None`` below two COMPLETE trials)."""
+    started = s.config.space is not None  # else: a new sweep, or one killed before its search
     space = _space(s, runner.n_blocks)
     for note in space.notes:
         s.warn(note)
     runner.expect(space.freeze_blocks)  # one activation-cache pass per augmentation level
     backend = get_backend(s.config.backend, space, seed=s.config.seed, run_dir=s.run_dir,
                           storage=s.config.storage)
-    killed = backend.open(resume=s.resumed)
+    killed = backend.open(resume=s.resumed and started)
     s.killed += killed
     s.timed("setup_s", s.t0)
     s.search = {**backend.describe()}

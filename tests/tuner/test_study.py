@@ -218,12 +218,12 @@ def test_without_advice_or_scenario_the_advisor_runs_and_centres_the_search(tiny
     cfg = load_config(tmp_path / "run")
     assert cfg.advice_source == "advisor" and "advise_s" in r.timings
     saved = json.loads((tmp_path / "run" / "advice.json").read_text())["advice"]
-    assert saved == r.advice == cfg.advice
-    space = SearchSpace.from_dict(cfg.space)
-    assert space.scenario == r.advice["scenario"] and not space.forced
+    assert saved == r.advice.to_dict() == cfg.advice.to_dict()
+    space = cfg.space
+    assert space.scenario == r.advice.scenario and not space.forced
     assert r.trials[0].sampled == space.first()  # trial 0 is the advice's configuration
-    if r.advice["scenario"] == "partial_freeze":
-        assert r.trials[0].params["freeze_block"] == r.advice["freeze_block"]
+    if r.advice.scenario == "partial_freeze":
+        assert r.trials[0].params["freeze_block"] == r.advice.freeze.code
     assert f"--advice {tmp_path / 'run' / 'advice.json'}" in r.command
 
 

@@ -1,0 +1,53 @@
+"""tune(): the recipe end to end: options in, one session, a result out; a run
+interrupted before its search resumes from what it wrote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import ConfigError, InputError
+from tests.tuner.test_framing import border_classes
+from tuner import SweepOptions, SweepResult, load_results, tune
+from tuner.search import SweepEvent
+
+KW = dict(trials=1, scenario="feature_extractor", weights="none", input_size=32, epochs=1,
+          isolate=False)
+
+
+def test_options_are_checked_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Unknown sweep option"):
+        tune(tmp_path, trails=3)
+    with pytest.raises(InputError, match="No dataset given"):
+        tune()
+    with pytest.raises(ConfigError, match="trials must be positive"):
+        tune(tmp_path, trials=0)
+    with pytest.raises(ConfigError, match="Unknown framing"):
+        SweepOptions.of(tmp_path, framing="pad")
+    with pytest.raises(ConfigError, match="export"):
+        SweepOptions.of(tmp_path, export=("keras", "onnx"))
+    assert not any(tmp_path.iterdir())  # nothing was created
+
+
+@pytest.mark.slow
+def test_a_run_interrupted_before_its_search_resumes_and_finishes(tmp_path: Path) -> None:
+    root = border_classes(tmp_path / "ds", n=8, size=(48, 32))
+    run = tmp_path / "run"
+
+    def stop_at_framing(ev: SweepEvent) -> None:
+        if ev.kind == "framing":  # decided, before the data are prepared and the search
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        tune(root, SweepOptions(out=run, **KW), progress=stop_at_framing)
+    config = json.loads((run / "config.json").read_text())
+    assert config["space"] is None and not (run / "results.json").exists()
+
+    events: list[SweepEvent] = []
+    r = tune(resume=run, progress=events.append)
+    assert isinstance(r, SweepResult) and r.status == "done" and r.n_finished == 1
+    assert r.config.space is not None and r.config.framing_choice is not None
+    assert [e.kind for e in events].count("framing") == 1  # decided again: nothing was kept
+    assert load_results(run) == r  # results.json holds exactly what tune() returned
