@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.tuner.conftest import subprocess_env, tltune_argv
+from tests.conftest import subprocess_env, tltune_argv
 from tuner.search import TEST_SLEEP_ENV
 TRIALS = 6
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import ConfigError, InputError
-from tests.tuner.test_framing import border_classes
+from tests.tuner.training.test_framing import border_classes
 from tuner import SweepOptions, SweepResult, load_results, tune
 from tuner.search import SweepEvent
 

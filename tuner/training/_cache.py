@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class ActivationCache:
         self.computed = 0  # entries computed by this process
         self.loaded = 0  # entries read from disk
         self._mem: dict[CacheKey, dict[str, np.ndarray]] = {}
+        self._pending: dict[CacheKey, Path] = {}  # allocated, not yet committed
 
     def get(self, key: CacheKey) -> dict[str, np.ndarray] | None:
         if key in self._mem:
@@ -77,9 +79,10 @@ class ActivationCache:
         folder when on disk); fill them, then :meth:`commit`."""
         if self.root is None:
             return {s: np.empty(shape, np.float16) for s, shape in shapes.items()}
-        tmp = self.root / f".{key.dirname}.{os.getpid()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+        # a folder of its own per writer: a killed one leaves a dot-folder, never an entry
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key.dirname}.{os.getpid()}.", dir=self.root))
+        self._pending[key] = tmp
         return {s: np.lib.format.open_memmap(tmp / f"{s}.npy", mode="w+", dtype=np.float16,
                                              shape=shape) for s, shape in shapes.items()}
 
@@ -90,7 +93,7 @@ class ActivationCache:
             return arrays
         for a in arrays.values():
             a.flush()
-        tmp = self.root / f".{key.dirname}.{os.getpid()}.tmp"
+        tmp = self._pending.pop(key)
         (tmp / "meta.json").write_text(json.dumps(
             {"key": asdict(key), "shapes": {s: list(a.shape) for s, a in arrays.items()}}, indent=1))
         del arrays

@@ -179,7 +179,7 @@ def test_resume_of_a_finished_sweep_runs_nothing(done_sweep, tmp_path):
 
 
 def test_load_advice_accepts_tladvise_json_and_a_bare_advice(tmp_path):
-    from tests.tuner.test_space import make_advice
+    from tests.tuner.search.test_space import make_advice
     from tuner import load_advice
 
     adv = make_advice("partial_freeze", 12)
@@ -195,7 +195,7 @@ def test_load_advice_accepts_tladvise_json_and_a_bare_advice(tmp_path):
 
 
 def test_load_advice_reads_the_flat_freeze_keys_of_an_older_advice_file(tmp_path):
-    from tests.tuner.test_space import make_advice
+    from tests.tuner.search.test_space import make_advice
     from tuner import load_advice
 
     adv = make_advice("partial_freeze", 12)
@@ -262,7 +262,7 @@ def test_a_shifted_test_split_is_warned_about_only_when_it_is_the_test_split(tmp
 @pytest.mark.slow
 def test_tune_records_and_announces_the_advisors_split_shift(tmp_path):
     from tests.conftest import write_image_folder
-    from tests.tuner.test_space import make_advice
+    from tests.tuner.search.test_space import make_advice
     from tuner import tune
     from tuner._advice import advice_findings, split_shift_warning
     ds = tmp_path / "ds"

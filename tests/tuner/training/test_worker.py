@@ -109,7 +109,7 @@ def test_a_script_without_a_main_guard_runs_its_sweep_once(tiny_images: Path,
     import subprocess
     import sys
 
-    from tests.tuner.conftest import subprocess_env
+    from tests.conftest import subprocess_env
 
     script = tmp_path / "sweep_script.py"
     script.write_text(

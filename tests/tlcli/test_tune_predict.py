@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from tests.tuner.conftest import subprocess_env, tltune_argv
+from tests.conftest import subprocess_env, tltune_argv
 from tlcli.predict import app as predict_app
 from tlcli.tune import app
 
