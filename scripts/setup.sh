@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Set up a virtual environment with the project and its test tools, and seed the keras
 # weight cache from ../shared/weights when that folder exists (machines without internet).
+# Installs the tested versions pinned in constraints.txt into .venv. TL_LATEST=1 installs
+# the latest releases instead (no constraints, upgraded each run) into .venv-latest:
+#   TL_LATEST=1 bash scripts/setup.sh && .venv-latest/bin/python -m pytest -q -rs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+if [ "${TL_LATEST:-0}" = 1 ]; then
+  VENV=.venv-latest; PINS=(--upgrade --upgrade-strategy eager)
+else
+  VENV=.venv; PINS=(-c constraints.txt)
+fi
+if [ ! -x "$VENV/bin/python" ]; then "$PY" -m venv "$VENV"; fi
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q "${PINS[@]}" -e ".[test]"
 SHARED=${TL_SHARED:-$(cd .. && pwd)/shared}
 if [ -d "$SHARED/weights" ]; then
   models="${KERAS_HOME:-$HOME/.keras}/models"

@@ -15,7 +15,7 @@ from tuner.data import DataSpec, PreparedData
 from tuner.run import ADVICE_FILE, redact_url, save_config
 from tuner.search import (SearchSpace, TrialLoop, get_backend, param_importances,
                           small_validation_hint)
-from tuner.training import Runner, RunnerSpec
+from tuner.training import Runner, RunnerSpec, TrialRunner
 from tuner.trial import TrialRecord
 
 __all__ = ["prepare", "open_runner", "search"]
@@ -77,7 +77,7 @@ def open_runner(s: Session, data: PreparedData) -> Iterator[Runner]:
     spec = RunnerSpec(backbone=c.backbone, weights=c.weights, seed=c.seed,
                       cache_dir=_data_spec(s).cache_dir)
     runner: Runner = (WorkerRunner(_data_spec(s), spec) if s.options.isolate
-                      else spec.build(data))
+                      else TrialRunner.from_spec(spec, data))
     s.runner = runner
     try:
         runner.n_blocks  # noqa: B018 - starts the worker process, when there is one

@@ -20,6 +20,7 @@ from typing import ClassVar
 from advisor.backbones import Boundary
 from advisor.codec import Record
 from advisor.errors import ConfigError
+from advisor.recommend._scenarios import SCENARIOS
 
 __all__ = ["FreezePlan"]
 
@@ -105,7 +106,6 @@ class FreezePlan(Record):
             if plan.n_blocks != n:
                 raise ValueError(f"the partial boundary has {plan.n_blocks} blocks, not {n}")
             return plan
-        from advisor.recommend._types import SCENARIOS
 
         raise ConfigError(f"Unknown scenario {scenario!r}", expected=f"one of {list(SCENARIOS)}",
                           received=repr(scenario), fix="use a scenario name from the advice")

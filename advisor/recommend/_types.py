@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from advisor.codec import Record, from_dict
 from advisor.recommend._freeze import FreezePlan
+from advisor.recommend._scenarios import SCENARIOS
 
 __all__ = ["SCENARIOS", "Reason", "LRRange", "Augmentation", "Advice"]
 
-SCENARIOS = ("feature_extractor", "partial_freeze", "full_finetune", "from_scratch")
 
 
 @dataclass(frozen=True)

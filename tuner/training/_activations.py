@@ -28,7 +28,7 @@ class CachedActivations:
     """Mixed into the runner: activations of its data from the cache, computed in one
     pass over the images where missing. Reads the runner's ``data``, ``spec``,
     ``seed``, ``views``, ``cache``, ``cache_budget_mb``, ``weights_source()``,
-    ``_shapes`` and ``_expected``."""
+    ``layout`` and ``_expected``."""
 
     def _key(self, boundary: str, aug: AugmentSpec) -> CacheKey:
         # a cross-validation fold keys on its pool: the entry covers every image of
@@ -44,7 +44,7 @@ class CachedActivations:
         k = self.views if aug.enabled else 1
         d = self.data
         n = (k + 1) * d.pool.size if d.pool else k * len(d.x_train) + len(d.x_val)
-        return n * math.prod(self._shapes[boundary]) * 2
+        return n * math.prod(self.layout.shapes[boundary]) * 2
 
     def _fits_budget(self, boundary: str, aug: AugmentSpec) -> bool:
         return self._entry_bytes(boundary, aug) <= self.cache_budget_mb * 2**20

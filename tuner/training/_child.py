@@ -14,6 +14,8 @@ from typing import Any
 
 from advisor.errors import InternalError, TLError
 from tuner.data import DataSpec
+from tuner.training._layout import BackboneLayout
+from tuner.training._runner import TrialRunner
 from tuner.training._spec import RunnerSpec
 
 __all__ = ["child_main", "pack_error", "unpack_error", "rss_mb", "main_module_hidden"]
@@ -63,7 +65,7 @@ def unpack_error(packed: tuple) -> BaseException:
 
 
 def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple[int, ...],
-               known: tuple | None = None) -> None:
+               known: BackboneLayout | None = None) -> None:
     """The worker process: build the runner, then serve the parent's commands."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -71,13 +73,13 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
     # every trial builds new models, so tf.function's "retracing" warning is expected noise
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
-        runner = runner_spec.build(data.prepare())
+        runner = TrialRunner.from_spec(runner_spec, data.prepare())
         if known is not None:  # the first worker's backbone analysis: no model to build
-            runner._boundaries, runner._shapes = list(known[0]), dict(known[1])
+            runner._layout = known
         n_blocks = runner.n_blocks
         runner.expect(expect)
         conn.send(("ready", {"n_blocks": n_blocks, "rss_mb": rss_mb(),
-                             "known": (runner._boundaries, runner._shapes)}))
+                             "known": runner.layout}))
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
         conn.send(("error", pack_error(e), 0.0))
         return

@@ -5,12 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from tuner.data import PreparedData
-
-if TYPE_CHECKING:  # the runner imports TensorFlow-facing modules: only when built
-    from tuner.training._runner import TrialRunner
 
 __all__ = ["RunnerSpec", "VIEWS"]
 
@@ -19,21 +13,13 @@ VIEWS = 4  # augmented views cached per training image (one is picked per epoch)
 
 @dataclass(frozen=True)
 class RunnerSpec:
-    """The settings of a :class:`~tuner.training.TrialRunner` (see its docstring)."""
+    """The settings of a :class:`~tuner.training.TrialRunner` (see its docstring);
+    ``TrialRunner.from_spec(spec, data)`` builds one."""
 
     backbone: str = "mobilenet_v2"
     weights: str = "imagenet"
     seed: int = 0
-    cache_dir: str | None = None
+    cache_dir: str | Path | None = None
     views: int = VIEWS
     cache_budget_mb: float = 1024
     precision: str = "auto"
-
-    def build(self, data: PreparedData) -> "TrialRunner":
-        """A runner with these settings on ``data``."""
-        from tuner.training._runner import TrialRunner
-
-        return TrialRunner(data, backbone=self.backbone, weights=self.weights, seed=self.seed,
-                           cache_dir=Path(self.cache_dir) if self.cache_dir else None,
-                           views=self.views, cache_budget_mb=self.cache_budget_mb,
-                           precision=self.precision)

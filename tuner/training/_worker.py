@@ -24,6 +24,7 @@ from typing import Any
 from advisor.errors import InternalError
 from tuner.data import DataSpec
 from tuner.final import FinalRequest, FinalResult
+from tuner.training._layout import BackboneLayout
 from tuner.training._child import child_main, main_module_hidden, unpack_error
 from tuner.training._spec import RunnerSpec
 from tuner.trial import TrialOutcome, TrialParams
@@ -59,7 +60,7 @@ class WorkerRunner:
         self._proc: Any = None
         self._conn: Any = None
         self._baseline: float | None = None
-        self._known: tuple | None = None  # boundaries and shapes from the first worker
+        self._known: BackboneLayout | None = None  # measured by the first worker
 
     # ------------------------------------------------------------------ API
     @property

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from advisor.data import CROP_FRACTION, ImageReadError, decode_image, frame, hamming, to_rgb
+from advisor.errors import ConfigError
 from advisor.data._images import THUMB_SIZE
 
 
@@ -190,7 +191,7 @@ def test_crop_of_a_square_image_cuts_a_border_of_one_sixteenth() -> None:
     assert (1 - CROP_FRACTION) / 2 * 128 == 8
     assert frame(img, 64, "squash")[0].max() < 50  # the border is still there
     assert frame(img, 64, "crop").min() > 200  # gone
-    with pytest.raises(ValueError, match="framing"):
+    with pytest.raises(ConfigError, match="framing"):
         frame(img, 64, "pad")
 
 
@@ -202,7 +203,7 @@ def test_decode_image_frames_big_jpegs_from_enough_pixels() -> None:
     assert dec.pixels[..., 1].mean() > 230 and dec.pixels[..., 0].mean() < 25
     squash = decode_image(data, 96).pixels
     assert squash[:, :10, 0].mean() > 230  # the red sides
-    with pytest.raises(ValueError, match="framing"):
+    with pytest.raises(ConfigError, match="framing"):
         decode_image(data, 96, framing="pad")
 
 

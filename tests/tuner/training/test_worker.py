@@ -12,7 +12,7 @@ import pytest
 from advisor.errors import ConfigError, InternalError
 from tests.tuner.conftest import trial_params
 from tuner.data import DataSpec
-from tuner.training import RunnerSpec, WorkerRunner
+from tuner.training import RunnerSpec, TrialRunner, WorkerRunner
 from tuner.trial import TrialParams
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ def setup(tiny_images: Path, tmp_path_factory) -> tuple[DataSpec, RunnerSpec]:
 
 def test_same_outcome_as_in_process_and_pruning(setup) -> None:
     data_args, runner_args = setup
-    local = runner_args.build(data_args.prepare())
+    local = TrialRunner.from_spec(runner_args, data_args.prepare())
     want = local.run(params(16))
     with WorkerRunner(data_args, runner_args) as w:
         assert w.n_blocks == local.n_blocks == 18

@@ -1,0 +1,107 @@
+"""The training recipe of one trial, on the runner's data, cache and backbone.
+
+A pretrained trial trains its head on cached pooled features (NumPy, no keras fit),
+then, unless everything is frozen, fine-tunes the layers after its freeze boundary on
+the cached boundary activations (on the images when they exceed the cache budget).
+From scratch trains the whole network on the images at a smaller size, with faster
+BatchNorm statistics. See ``docs/training-recipe.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tuner.training._fit import ArrayFeed, Best, ImageFeed, fit_phase
+from tuner.training._head import fit_head
+from tuner.training._model import Network
+from tuner.training._precision import precision_scope, use_mixed_precision
+from tuner.trial import EpochRecord, TrialParams, phase_epochs
+
+__all__ = ["Trained", "train_trial", "SCRATCH_MAX_SIZE", "SCRATCH_BN_MOMENTUM"]
+
+SCRATCH_MAX_SIZE = 128  # from-scratch training resizes larger inputs down to this
+SCRATCH_BN_MOMENTUM = 0.9
+
+
+@dataclass
+class Trained:
+    """A trained network, still alive (the caller releases it)."""
+
+    net: Network
+    best: Best
+    history: list[EpochRecord]
+    notes: list[str] = field(default_factory=list)
+    scratch: bool = False
+    mixed_precision: bool = False
+
+
+def train_trial(runner: Any, params: TrialParams,
+                on_epoch: Callable[[int, float], None] | None, final: bool = False,
+                refit: dict[str, int] | None = None) -> Trained:
+    """Train ``params`` with the data, cache and backbone of ``runner`` (a
+    :class:`~tuner.training.TrialRunner`; see the module docstring). ``final`` builds
+    the whole network even for a feature extractor (it is exported); ``refit`` trains
+    exactly those epochs per phase and keeps the last state."""
+    aug = runner._validate(params)
+    mixed = use_mixed_precision(runner.precision)
+    with precision_scope(mixed):
+        net = runner._build(params, final)
+    d = runner.data
+    y = np.eye(d.n_classes, dtype=np.float32)[d.y_train]
+    cw = runner.class_weights()
+    w = cw[d.y_train]
+    notes = [f"mixed_precision: {mixed}"]
+    if not np.allclose(cw[cw > 0], 1.0):
+        notes.append("class weights (balanced): " + ", ".join(
+            f"{c}={cw[i]:.3g}" for i, c in enumerate(d.classes)))
+    history: list[EpochRecord] = []
+    common = dict(patience=params.patience, batch_size=params.batch_size,
+                  label_smoothing=params.label_smoothing, seed=runner.seed,
+                  history=history, on_epoch=on_epoch, keep_last=refit is not None)
+
+    plan = params.freeze_plan(runner.n_blocks)
+    if plan.scratch:
+        # every layer is a backbone layer here: backbone_lr (the search space gives
+        # it a from-scratch range) trains all of them, head included
+        notes.append(f"from scratch at {runner.scratch_size}px, BatchNorm momentum "
+                     f"{SCRATCH_BN_MOMENTUM}, lr {params.backbone_lr}")
+        best = fit_phase(net.model, ImageFeed(runner.split("train", True), y, w, aug),
+                         runner.split("val", True).astype(np.float32), d.y_val, phase="scratch",
+                         lr=params.backbone_lr,
+                         epochs=refit.get("scratch", 1) if refit else params.epochs,
+                         start_epoch=0, best=None,
+                         **common)
+        return Trained(net, best, history, notes, scratch=True, mixed_precision=mixed)
+
+    all_frozen = plan.all_frozen
+    bnd = runner.boundaries()[plan.block]
+    cached_suffix = net.suffix is not None and runner._fits_budget(bnd.name, aug)
+    if net.suffix is not None and not cached_suffix:
+        notes.append(f"boundary activations of {bnd.name} exceed the cache budget "
+                     f"({runner.cache_budget_mb} MB): fine-tuning runs on the images")
+    pooled, acts, cache_note = runner._activations(bnd.name if cached_suffix else None, aug,
+                                                 net.backbone)
+    notes.append(cache_note)
+
+    n_head, n_ft = phase_epochs(params, all_frozen)
+    if refit:
+        n_head, n_ft = refit.get("head", 1), refit.get("finetune", 0)
+    head_common = dict(common, patience=params.head_patience or params.patience)
+    # NumPy, not keras fit: same recipe, without a compile and trace per trial
+    best = fit_head(net.head, ArrayFeed(pooled["train"], y, w), pooled["val"], d.y_val,
+                    dropout=params.dropout, lr=params.head_lr, epochs=n_head, start_epoch=0,
+                    best=None, **head_common)
+    if not all_frozen and n_ft > 0:
+        net.freeze_through(bnd.index)
+        if cached_suffix:
+            model, feed, x_val = net.suffix, ArrayFeed(acts["train"], y, w), acts["val"]
+        else:
+            model, feed = net.model, ImageFeed(d.x_train, y, w, aug)
+            x_val = d.x_val.astype(np.float32)
+        best = fit_phase(model, feed, x_val, d.y_val, phase="finetune", lr=params.backbone_lr,
+                         epochs=n_ft, start_epoch=len(history), best=best, **common)
+    return Trained(net, best, history, notes, mixed_precision=mixed)
