@@ -34,11 +34,12 @@ def test_probe(data: dict, spec, weights, seed: int, max_images: int) -> dict[st
     from advisor.measure._probe import PROBE_C, _standardise
     from sklearn.linear_model import LogisticRegression
 
-    from tuner.training._framing import _pooled_features, _sample
+    from tuner.data import stratified_sample
+    from tuner.training._framing import _pooled_features
     out = {}
     for f, d in data.items():
         y = np.concatenate([d.y_train, d.y_val])
-        rows = _sample(y, max_images, seed)
+        rows = stratified_sample(y, max_images, seed, salt="framing")
         x = np.concatenate([d.x_train, d.x_val])[rows]
         both = _standardise(np.concatenate([
             _pooled_features(x, spec, weights, seed),

@@ -3,7 +3,9 @@
 from tuner.data._prepare import DEFAULT_INPUT_SIZE, prepare_data
 from tuner.data._prepared import DataSummary, PoolRows, PreparedData, SkippedFile
 from tuner.data._spec import DataSpec
-from tuner.data._split import choose_test_split, stratified_holdout
+from tuner.data._split import (choose_test_split, stratified_holdout, stratified_pick,
+                               stratified_sample)
 
 __all__ = ["DEFAULT_INPUT_SIZE", "DataSpec", "DataSummary", "PoolRows", "PreparedData", "SkippedFile", "choose_test_split",
-           "prepare_data", "stratified_holdout"]
+           "prepare_data", "stratified_holdout", "stratified_pick",
+           "stratified_sample"]

@@ -28,6 +28,7 @@ import numpy as np
 
 from advisor.codec import Record, to_dict
 from advisor.errors import ConfigError
+from tuner.data import stratified_sample
 
 __all__ = ["FramingChoice", "choose_framing", "MAX_PROBE_IMAGES"]
 
@@ -66,17 +67,6 @@ class FramingChoice(Record):
     def to_dict(self) -> dict:
         """The fields, plus the ``reason`` in words."""
         return {**to_dict(self), "reason": self.reason}
-
-
-def _sample(y: np.ndarray, limit: int, seed: int) -> np.ndarray:
-    """At most ``limit`` rows, stratified by ``y``, in their original order."""
-    if len(y) <= limit:
-        return np.arange(len(y))
-    from sklearn.model_selection import train_test_split
-
-    keep, _ = train_test_split(np.arange(len(y)), train_size=limit, stratify=y,
-                               random_state=seed)
-    return np.sort(keep)
 
 
 def _non_square(root, files: list[str]) -> float:
@@ -130,7 +120,7 @@ def choose_framing(prepare: Callable[[str], Any], spec, weights, *, seed: int = 
     ref = prepare("squash")
     y = np.concatenate([ref.y_train, ref.y_val])
     files = ref.files_train + ref.files_val
-    rows = _sample(y, max_images, seed)
+    rows = stratified_sample(y, max_images, seed, salt="framing")
     y = y[rows]
     non_square = _non_square(ref.root, [files[i] for i in rows])
 

@@ -40,7 +40,7 @@ from advisor.codec import Record
 from advisor.errors import ConfigError
 from advisor.recommend import LR_RANGES, FreezePlan, Thresholds, choose_boundary, normalised_gain
 from tuner.training import NO_FLIP
-from tuner.data import PreparedData, prepare_data, stratified_holdout
+from tuner.data import PreparedData, prepare_data, stratified_holdout, stratified_sample
 from tuner.trial import TrialParams, phase_epochs
 
 __all__ = ["PilotBudget", "LEARNING_RATES", "pilot_data", "scenario_params", "partial_boundary",
@@ -86,20 +86,6 @@ def planned_epochs(params: TrialParams, n_blocks: int) -> int:
     return sum(phase_epochs(params, plan.all_frozen))
 
 
-def _cap(y: np.ndarray, max_n: int, seed: int) -> np.ndarray:
-    """Sorted row indices of a per-class proportional sample of at most ``max_n`` rows
-    (at least one per class)."""
-    if max_n >= len(y):
-        return np.arange(len(y))
-    rng = np.random.default_rng([seed, 41])
-    keep: list[int] = []
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        k = min(len(idx), max(1, int(round(len(idx) * max_n / len(y)))))
-        keep += rng.choice(idx, size=k, replace=False).tolist()
-    return np.array(sorted(keep), dtype=np.int64)
-
-
 def pilot_data(path: str | Path, budget: PilotBudget, *, seed: int = 0,
                max_images: int | None = None, cache_dir: Path | None = None) -> PreparedData:
     """Decode ``path`` once and split it as the module docstring says.
@@ -137,7 +123,7 @@ def pilot_data(path: str | Path, budget: PilotBudget, *, seed: int = 0,
         source["val"] = f"stratified {budget.val_fraction:.0%} of the images, seed {seed}"
     source["train"] = "the images not used for validation (test/ folder unused)"
     if budget.max_train is not None and len(train_idx) > budget.max_train:
-        keep = _cap(y[train_idx], budget.max_train, seed)
+        keep = stratified_sample(y[train_idx], budget.max_train, seed, salt=41)
         source["train"] += f"; stratified cap of {len(keep)} of {len(train_idx)}, seed {seed}"
         train_idx = train_idx[keep]
     f_train = tuple(parts_f[i] for i in train_idx)
