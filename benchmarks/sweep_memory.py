@@ -6,7 +6,7 @@ after trial 3 and after the last trial. Prints one summary line with their ratio
 (target <= 1.1); exits 1 when the target is missed, 2 on bad input.
 
 Memory is the resident set of the whole process tree (this process plus tltune's trial
-worker, see ``tuner/_worker.py``), sampled every 50 ms by a thread; the peak is the
+worker, see ``tuner/training/_worker.py``), sampled every 50 ms by a thread; the peak is the
 largest sum seen so far. ``--no-isolate`` trains in this process instead, which shows
 the growth the worker exists to contain.
 

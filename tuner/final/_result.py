@@ -1,11 +1,7 @@
-"""The final model: test-split evaluation (once) and export.
-
-Protocol: the chosen parameters are retrained on the train split with the trial
-protocol (early stopping on val, best weights restored), so the shipped model is
-the one whose validation accuracy the search saw; the test split is then used
-exactly once. ``model.keras`` takes raw RGB images (uint8 or float 0..255) at
-``input_size``, contains the backbone's preprocessing and ends in softmax.
-"""
+"""What the final model is (test metrics, exported files; :class:`FinalResult`) and what
+trains it (:class:`FinalRequest`). The protocol: the chosen parameters are retrained
+(on train + val for the search's epochs, or on train with early stopping on val), and
+the test split is used exactly once."""
 
 from __future__ import annotations
 
