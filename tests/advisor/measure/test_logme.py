@@ -45,15 +45,18 @@ def score_tolerance(f: np.ndarray, labels: np.ndarray) -> float:
 def direct_maximum(f: np.ndarray, y: np.ndarray, start: tuple[float, float]) -> float:
     """The direct evidence maximised by Nelder-Mead over (log alpha, log beta), in LogME's box."""
     from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
 
     s2max = float(np.linalg.svd(f, compute_uv=False)[0] ** 2)
     bounds = [(np.log(s2max / _ALPHA_RANGE), np.log(s2max * _ALPHA_RANGE)), (-50.0, np.log(_BETA_MAX))]
     best = -np.inf
-    for scale in (1.0, 1.5, 1 / 1.5):  # from the fit and from two points off it
-        x0 = np.clip(np.log([start[0] * scale, start[1] / scale]), *np.transpose(bounds))
-        res = minimize(lambda x: -direct_log_evidence(f, y, *np.exp(x)), x0, method="Nelder-Mead",
-                       bounds=bounds, options=dict(xatol=1e-12, fatol=1e-15, maxiter=5000))
-        best = max(best, -float(res.fun))
+    with threadpool_limits(limits=1):  # small matrices: BLAS threads only spin
+        for scale in (1.0, 1.5, 1 / 1.5):  # from the fit and from two points off it
+            x0 = np.clip(np.log([start[0] * scale, start[1] / scale]), *np.transpose(bounds))
+            res = minimize(lambda x: -direct_log_evidence(f, y, *np.exp(x)), x0,
+                           method="Nelder-Mead", bounds=bounds,
+                           options=dict(xatol=1e-7, fatol=1e-13, maxiter=5000))
+            best = max(best, -float(res.fun))
     return best
 
 
@@ -77,14 +80,14 @@ def test_column_order_does_not_move_the_score(n, d, k):
     # |y|^2 - |U^T y|^2, which was rounding noise (this moved the score by up to 1e-5 relative).
     f, labels = blobs(n, d, k, sep=1.0, seed=n + d)
     base, tol = logme(f, labels), score_tolerance(f, labels)
-    for seed in range(5):
+    for seed in range(10):
         perm = np.random.default_rng(seed).permutation(d)
         assert abs(logme(f[:, perm], labels) - base) <= tol
 
 
 @pytest.mark.parametrize("n,d,sep,scale", [
     (30, 90, 1.0, 1.0),  # class 0: a flat ridge, where the fixed point alone stopped 4e-10 short
-    (120, 10, 1.0, 1.0), (60, 40, 0.7, 1.0),
+    (40, 12, 1.0, 1.0), (40, 30, 0.7, 1000.0),
     (28, 60, 0.0, 1e-4),  # useless features: the maximum is at alpha's bound, approached slowly
 ])
 def test_evidence_is_maximised_to_the_stated_tolerance(n, d, sep, scale):

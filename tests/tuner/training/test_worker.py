@@ -109,7 +109,7 @@ def test_a_script_without_a_main_guard_runs_its_sweep_once(tiny_images: Path,
     import subprocess
     import sys
 
-    from tests.conftest import subprocess_env
+    from tests.conftest import REPO, subprocess_env
 
     script = tmp_path / "sweep_script.py"
     script.write_text(
@@ -118,8 +118,7 @@ def test_a_script_without_a_main_guard_runs_its_sweep_once(tiny_images: Path,
         f"r = tuner.tune({str(tiny_images)!r}, trials=1, scenario='feature_extractor',\n"
         f"               weights='none', input_size=32, epochs=1, out={str(tmp_path / 'run')!r})\n"
         "print('DONE', r.n_finished, flush=True)\n")
-    repo = Path(__file__).resolve().parents[2]
     p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                       cwd=repo, env=subprocess_env(PYTHONPATH=str(repo)), timeout=600)
+                       cwd=REPO, env=subprocess_env(PYTHONPATH=str(REPO)), timeout=600)
     assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
     assert p.stdout.count("SWEEP STARTS") == 1 and "DONE 1" in p.stdout
