@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tlcli._app import new_app, quiet_libraries
+from tuner.data import DEFAULT_INPUT_SIZE
 from tlcli._errors import guarded
 
 __all__ = ["app", "main"]
@@ -69,7 +70,7 @@ def tltune(
         help="imagenet, a weights file, or none (random) [default: imagenet].",
         show_default=False)] = None,
     image_size: Annotated[Optional[int], typer.Option(
-        "--image-size", help="Input side in pixels [default: the advice's, else 160].",
+        "--image-size", help=f"Input side in pixels [default: the advice's, else {DEFAULT_INPUT_SIZE}].",
         show_default=False)] = None,
     framing: Annotated[Optional[Framing], typer.Option(
         help="How an image becomes the square input: squash (resize the whole image, "

@@ -8,11 +8,13 @@ from advisor.backbones._build import (
     preprocess_fn,
     set_bn_momentum,
 )
-from advisor.backbones._catalog import CATALOG, BackboneSpec, backbone_names, get_backbone
+from advisor.backbones._catalog import (CATALOG, IMAGENET_INPUT_SIZE, BackboneSpec, backbone_names,
+                                       get_backbone)
 from advisor.backbones._weights import RANDOM, WeightsSource, keras_cache_dir, resolve_weights
 
 __all__ = [
     "CATALOG",
+    "IMAGENET_INPUT_SIZE",
     "RANDOM",
     "BackboneSpec",
     "Boundary",

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from advisor.codec import Record
 from advisor.errors import InputError
 
-__all__ = ["BackboneSpec", "CATALOG", "get_backbone", "backbone_names"]
+__all__ = ["IMAGENET_INPUT_SIZE", "BackboneSpec", "CATALOG", "get_backbone", "backbone_names"]
+
+IMAGENET_INPUT_SIZE = 224  # the side the catalog's ImageNet weights were trained at
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ CATALOG: tuple[BackboneSpec, ...] = (
         name="mobilenet_v2",
         constructor="MobileNetV2",
         preprocess_module="mobilenet_v2",
-        input_size=224,
+        input_size=IMAGENET_INPUT_SIZE,
         weights_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
         weights_url="https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
         "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
@@ -50,7 +52,7 @@ CATALOG: tuple[BackboneSpec, ...] = (
         name="efficientnet_b0",
         constructor="EfficientNetB0",
         preprocess_module="efficientnet",
-        input_size=224,
+        input_size=IMAGENET_INPUT_SIZE,
         weights_file="efficientnetb0_notop.h5",
         weights_url="https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
         block_end=r"block\d[a-z]_(add|project_bn)|top_activation",
@@ -60,7 +62,7 @@ CATALOG: tuple[BackboneSpec, ...] = (
         name="resnet50",
         constructor="ResNet50",
         preprocess_module="resnet",
-        input_size=224,
+        input_size=IMAGENET_INPUT_SIZE,
         weights_file="resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
         weights_url="https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
         "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from advisor.backbones import IMAGENET_INPUT_SIZE
 from advisor.errors import ConfigError
 
 __all__ = ["HealthThresholds"]
@@ -38,7 +39,7 @@ class HealthThresholds:
     """
 
     tiny_side: int = 32
-    input_size: int = 224
+    input_size: int = IMAGENET_INPUT_SIZE  # the side images are upsampled to, by default
     upsample_factor: float = 2.0
     near_duplicate_distance: int = 4
     imbalance_ratio: float = 1.5

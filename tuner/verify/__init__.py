@@ -4,10 +4,10 @@ parameters, and :func:`verify_advice`, which trains the call and its runner-up a
 returns an :class:`advisor.VerifyResult`."""
 
 from advisor import PilotRun, VerifyResult
-from tuner.verify._pilot import (LEARNING_RATES, PilotBudget, for_advice, freeze_plan_of,
+from tuner.verify._pilot import (LEARNING_RATES, PILOT_INPUT_SIZE, PilotBudget, for_advice, freeze_plan_of,
                                  partial_boundary, pilot_data, planned_epochs, scenario_params)
 from tuner.verify._verify import VERIFY_BUDGET, Z, verdict, verify_advice
 
-__all__ = ["LEARNING_RATES", "VERIFY_BUDGET", "Z", "PilotBudget", "PilotRun", "VerifyResult",
+__all__ = ["LEARNING_RATES", "PILOT_INPUT_SIZE", "VERIFY_BUDGET", "Z", "PilotBudget", "PilotRun", "VerifyResult",
            "for_advice", "freeze_plan_of", "partial_boundary", "pilot_data", "planned_epochs",
            "scenario_params", "verdict", "verify_advice"]

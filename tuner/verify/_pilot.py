@@ -43,20 +43,22 @@ from tuner.training import NO_FLIP
 from tuner.data import PreparedData, prepare_data, stratified_holdout, stratified_sample
 from tuner.trial import TrialParams, phase_epochs
 
-__all__ = ["PilotBudget", "LEARNING_RATES", "pilot_data", "scenario_params", "partial_boundary",
-           "freeze_plan_of", "for_advice", "planned_epochs"]
+__all__ = ["PILOT_INPUT_SIZE", "PilotBudget", "LEARNING_RATES", "pilot_data", "scenario_params",
+           "partial_boundary", "freeze_plan_of", "for_advice", "planned_epochs"]
 
 # (head_lr, backbone_lr): geometric middles of the advisor's ranges per family; a
 # feature extractor (no backbone range) carries the head's, which it never uses.
 LEARNING_RATES: dict[str, tuple[float, float]] = {
     s: (head.middle, (backbone or head).middle) for s, (head, backbone) in LR_RANGES.items()}
 
+PILOT_INPUT_SIZE = 128  # every scenario of a pilot trains at this side (CPU minutes)
+
 
 @dataclass(frozen=True)
 class PilotBudget(Record):
     """One training budget, applied identically to every scenario."""
 
-    input_size: int = 128
+    input_size: int = PILOT_INPUT_SIZE
     max_train: int | None = 600
     epochs: int = 6
     patience: int = 4

@@ -29,7 +29,7 @@ from tuner.verify._pilot import (PilotBudget, for_advice, freeze_plan_of, pilot_
 
 __all__ = ["VERIFY_BUDGET", "Z", "PilotRun", "VerifyResult", "verify_advice", "verdict"]
 
-VERIFY_BUDGET = PilotBudget(input_size=128, max_train=None)
+VERIFY_BUDGET = PilotBudget(max_train=None)  # at PILOT_INPUT_SIZE, no training cap
 Z = 2.0  # differences beyond Z standard errors count as real
 
 ProgressFactory = Callable[[str, int], Callable[..., None]]
