@@ -14,6 +14,7 @@ from types import MappingProxyType
 import numpy as np
 
 from advisor.backbones import Boundary
+from advisor.codec import Record
 from advisor.measure._types import Measurements
 from advisor.recommend._freeze import FreezePlan
 from advisor.recommend._types import Advice, Augmentation, LRRange, Reason
@@ -33,7 +34,7 @@ LR_RANGES: MappingProxyType[str, tuple[LRRange, LRRange | None]] = MappingProxyT
 
 
 @dataclass(frozen=True)
-class Thresholds:
+class Thresholds(Record):
     """Documented, overridable thresholds of the rule (see docs/advice-rule.md)."""
 
     large_per_class: float = 1000.0  # median train images per class at which data is "large"
@@ -44,9 +45,6 @@ class Thresholds:
     partial_low: tuple[float, float] = (0.15, 0.5)  # freeze range (fraction of blocks), weak transfer
     partial_high: tuple[float, float] = (0.5, 0.85)  # freeze range, features transfer well
     size_margin_factor: float = 4.0  # a factor this far from the size threshold = full confidence
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def similarity_from_shift(shift: float, t: Thresholds = Thresholds()) -> float:

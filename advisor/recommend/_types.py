@@ -14,7 +14,7 @@ __all__ = ["SCENARIOS", "Reason", "LRRange", "Augmentation", "Advice"]
 
 
 @dataclass(frozen=True)
-class Reason:
+class Reason(Record):
     """One reason for the call, with its measured number and the threshold it met."""
 
     code: str
@@ -22,12 +22,10 @@ class Reason:
     value: float | None = None
     threshold: float | None = None
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
-class LRRange:
+class LRRange(Record):
     low: float
     high: float
 
@@ -36,12 +34,9 @@ class LRRange:
         """The geometric middle (the centre of the range on a log scale)."""
         return math.sqrt(self.low * self.high)
 
-    def to_dict(self) -> dict:
-        return {"low": self.low, "high": self.high}
-
 
 @dataclass(frozen=True)
-class Augmentation:
+class Augmentation(Record):
     """Suggested augmentation strengths (0 = off)."""
 
     level: str  # off | light | moderate | strong
@@ -51,8 +46,6 @@ class Augmentation:
     contrast: float
     note: str = ""
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

@@ -153,10 +153,7 @@ def scenario_params(scenario: str, freeze: FreezePlan, budget: PilotBudget) -> T
 
 
 def _thresholds(result: AdviceResult) -> Thresholds:
-    d = dict(result.extras.get("thresholds") or {})
-    d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()
-         if k in Thresholds.__dataclass_fields__}
-    return Thresholds(**d)
+    return Thresholds.from_dict(result.extras.get("thresholds") or {})
 
 
 def partial_boundary(result: AdviceResult, boundaries: list[Boundary]) -> Boundary:
