@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from advisor.backbones import IMAGENET_INPUT_SIZE
 from advisor.errors import InputError
-from tlcli._app import command_line, new_app
+from tlcli._app import command_line, new_app, quiet_libraries
 from tlcli._errors import guarded
 
 __all__ = ["app", "main"]
@@ -47,6 +47,7 @@ def tladvise(
     from advisor.measure import default_cache_dir
 
     _check_options(json_out, max_images, large_per_class)
+    quiet_libraries(optuna=verify)
     console = Console(quiet=quiet)
     with rich_progress(console, enabled=not quiet) as progress:
         result = advise(dataset, backbones=_backbone_list(backbone), weights=weights,
