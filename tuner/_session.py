@@ -34,7 +34,6 @@ class Session:
     config: SweepConfig
     resumed: bool
     prev: SweepResult | None
-    advice: Advice | None
     findings: list[dict]  # the advisor's split_shift findings, as a tladvise file holds them
     emit: Emitter
     t0: float
@@ -117,7 +116,7 @@ def open_session(opts: SweepOptions, progress: Progress | None) -> Session:
         run_dir, prev = new_run_dir(path, opts.out), None
         _start(run_dir, config, findings)
     return Session(options=opts, run_dir=run_dir, config=config, resumed=stored is not None,
-                   prev=prev, advice=config.advice, findings=findings,
+                   prev=prev, findings=findings,
                    emit=Emitter(progress, config.trials, t0), t0=t0, warnings=warnings,
                    timings=timings, killed=list(prev.killed_trials) if prev else [])
 

@@ -36,7 +36,7 @@ def prepare(s: Session) -> PreparedData:
 
     def get(framing: str) -> PreparedData:
         if framing not in prepared:
-            prepared[framing] = replace(_data_spec(s), framing=framing).prepare()
+            prepared[framing] = _data_spec(s).framed(framing).prepare()
         return prepared[framing]
 
     if s.config.framing == "auto" and s.config.framing_choice is None:
@@ -97,7 +97,7 @@ def _space(s: Session, n_blocks: int) -> SearchSpace:
                                 expected=f"{c.space.n_blocks} blocks", received=str(n_blocks),
                                 fix="start a new sweep (the backbone definition changed)")
         return c.space
-    sp = s.options.space or SearchSpace.from_advice(s.advice, n_blocks, c.scenario,
+    sp = s.options.space or SearchSpace.from_advice(c.advice, n_blocks, c.scenario,
                                                     epochs=c.epochs, patience=c.patience)
     s.config = replace(c, space=sp, epochs=sp.epochs, patience=sp.patience)
     save_config(s.run_dir, s.config)
