@@ -163,6 +163,11 @@ class FreezePlan(Record):
         return f"blocks 1..{self.block} of {self.n_blocks} frozen"
 
     @property
+    def short(self) -> str:
+        """The plan in a table cell: ``"12/17"`` blocks frozen, or ``"scratch"``."""
+        return "scratch" if self.scratch else f"{self.block}/{self.n_blocks}"
+
+    @property
     def layer_label(self) -> str:
         """The last frozen layer; ``"none (random init)"`` from scratch."""
         return "none (random init)" if self.scratch else self.layer

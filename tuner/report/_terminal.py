@@ -101,7 +101,8 @@ def trial_table(result: SweepResult) -> Table:
     for r in result.trials:
         p = r.params
         unfrozen = space is None or space.is_unfrozen(p["freeze_block"])
-        t.add_row(str(r.number), r.state, str(p["freeze_block"]), f"{p['head_lr']:.2e}",
+        frozen = space.plan(p["freeze_block"]).short if space else str(p["freeze_block"])
+        t.add_row(str(r.number), r.state, frozen, f"{p['head_lr']:.2e}",
                   f"{p['backbone_lr']:.2e}" if unfrozen else "-", f"{p['dropout']:.2f}",
                   p["augmentation"], f"{p['label_smoothing']:.2f}", str(p["batch_size"]),
                   _acc(r.val_accuracy), str(r.epochs_run), fmt_seconds(r.seconds),

@@ -145,3 +145,9 @@ def test_advice_and_plan_agree_on_from_scratch() -> None:
         _advice("full_finetune", FreezePlan.from_scratch(N))
     a = _advice("from_scratch", FreezePlan.from_scratch(N))
     assert dataclasses.replace(a, freeze=FreezePlan.from_scratch(17)).freeze.n_blocks == 17
+
+
+def test_the_short_form_a_table_shows() -> None:
+    assert FreezePlan.from_code(-1, 17).short == "scratch"
+    assert FreezePlan.from_code(12, 17).short == "12/17"
+    assert FreezePlan.from_code(17, 17).short == "17/17"

@@ -156,3 +156,23 @@ def test_data_facts_name_the_framing_and_its_reason(sweep_result):
     assert framing_fact(with_framing("crop")) == "crop (given)"
     choice = FramingChoice("crop", {}, 0.0, 0.0, 24, 0, 0, 0.0, note="a probe said so")
     assert framing_fact(with_framing("crop", choice)) == "crop (a probe said so)"
+
+
+def test_the_terminal_table_shows_each_trial_as_its_freeze_plan(sweep_result) -> None:
+    import dataclasses
+
+    from rich.console import Console
+
+    from tuner.report import trial_table
+    from tuner.trial import TrialParams
+
+    full = TrialParams(freeze_block=0, head_lr=1e-3, backbone_lr=1e-4).to_dict()
+    sweep_result = dataclasses.replace(sweep_result, trials=tuple(
+        dataclasses.replace(t, params={**full, **t.params}) for t in sweep_result.trials))
+    console = Console(record=True, width=200)
+    console.print(trial_table(sweep_result))
+    text = console.export_text()
+    n = sweep_result.config.space.n_blocks
+    for t in sweep_result.trials:
+        assert sweep_result.config.space.plan(t.params["freeze_block"]).short in text
+    assert f"/{n}" in text
