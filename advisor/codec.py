@@ -34,8 +34,8 @@ def to_plain(value: Any) -> Any:
         return [to_plain(v) for v in value]
     if isinstance(value, PurePath):
         return str(value)
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "shape", None) == ():
-        return value.item()  # a numpy scalar
+    if callable(getattr(value, "tolist", None)) and hasattr(value, "shape"):
+        return value.tolist()  # a numpy array or scalar
     return value
 
 
@@ -66,6 +66,8 @@ def _decode(tp: Any, value: Any) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_decode(args[0], v) for v in value)
         if args:
+            if len(args) != len(value):
+                raise TypeError(f"expected {len(args)} values for {tp}, got {len(value)}")
             return tuple(_decode(a, v) for a, v in zip(args, value))
         return tuple(value)
     if origin is list:

@@ -61,3 +61,16 @@ def test_nested_classes_read_their_own_older_formats_and_paths_become_strings() 
                          "legacy": {"old_name": "kept"}})
     assert s.legacy == Legacy("kept")
     assert to_dict(Shape("a", (), (0, ""), path=Path("/x/y")))["path"] == "/x/y"
+
+
+def test_arrays_become_lists_and_a_pair_of_the_wrong_length_fails() -> None:
+    import numpy as np
+
+    assert to_dict(Point(np.float32(0.5), np.float64(2.0))) == {"x": 0.5, "y": 2.0}
+    d = to_dict(Shape("a", (), (1, "b"), by_name={}, tags=tuple(np.array(["t"]))))
+    assert d["tags"] == ["t"] and json.dumps(d)
+    from advisor.codec import to_plain
+
+    assert to_plain(np.arange(3)) == [0, 1, 2]
+    with pytest.raises(TypeError, match="expected 2 values"):
+        Shape.from_dict({"label": "a", "points": [], "pair": [1, "b", 3]})

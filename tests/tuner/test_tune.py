@@ -45,9 +45,13 @@ def test_a_run_interrupted_before_its_search_resumes_and_finishes(tmp_path: Path
     config = json.loads((run / "config.json").read_text())
     assert config["space"] is None and not (run / "results.json").exists()
 
+    with pytest.raises(KeyboardInterrupt):  # the same command again starts that run over
+        tune(root, SweepOptions(out=run, **KW), progress=stop_at_framing)
     events: list[SweepEvent] = []
     r = tune(resume=run, progress=events.append)
     assert isinstance(r, SweepResult) and r.status == "done" and r.n_finished == 1
     assert r.config.space is not None and r.config.framing_choice is not None
     assert [e.kind for e in events].count("framing") == 1  # decided again: nothing was kept
     assert load_results(run) == r  # results.json holds exactly what tune() returned
+    with pytest.raises(ConfigError, match="already holds a sweep"):  # now it has trials
+        tune(root, SweepOptions(out=run, **KW))

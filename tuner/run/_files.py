@@ -50,12 +50,23 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "dataset"
 
 
+def _never_searched(run: Path) -> bool:
+    """A run directory whose sweep stopped before its search began (its configuration has
+    no search space yet and it holds no results): nothing in it is lost by starting over."""
+    try:
+        stored = json.loads((run / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(stored, dict) and stored.get("space") is None
+            and not (run / RESULTS_FILE).exists())
+
+
 def new_run_dir(dataset: str | Path, out: str | Path | None = None, root: str | Path = "runs"
                 ) -> Path:
     """Create the run directory: ``out``, or ``root/<timestamp>-<dataset name>``."""
     if out is not None:
         run = Path(out)
-        if (run / CONFIG_FILE).exists():
+        if (run / CONFIG_FILE).exists() and not _never_searched(run):
             raise ConfigError(f"{run} already holds a sweep",
                               expected="a new or empty directory for --out",
                               received=f"{run / CONFIG_FILE} exists",
