@@ -52,8 +52,9 @@ def _request(s: Session, best: TrialRecord) -> FinalRequest:
     scores = (s.rerank.candidate(best.number)
               if s.config.refit and s.rerank is not None and s.rerank.chosen == best.number
               else None)
-    if scores is not None and scores.refit_epochs():
-        refit = scores.refit_epochs()
+    folds_refit = scores.refit_epochs() if scores is not None else None
+    if folds_refit:
+        refit = folds_refit
         refit_from = f"the median best epoch of the {s.rerank.folds} cross-validation folds"
     if s.config.refit and refit is None:
         s.warn(f"trial {best.number} has no per-epoch phases: the final model is trained on "
