@@ -103,3 +103,32 @@ def done_sweep(tiny_images, tmp_path_factory) -> dict:
     p = subprocess.run(argv, capture_output=True, text=True, env=subprocess_env(), timeout=900)
     return {"run": run, "json": js, "returncode": p.returncode, "stdout": p.stdout,
             "stderr": p.stderr, "dataset": tiny_images}
+
+
+PG_URL_ENV = "TLTUNE_TEST_PG_URL"
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """URL of a real PostgreSQL server (``$TLTUNE_TEST_PG_URL``, e.g. from
+    ``scripts/pg_server.sh url``) once a connection to it works; skips otherwise. Checked
+    with psycopg (3): the driver SQLAlchemy 2.1 uses for ``postgresql://`` URLs."""
+    url = os.environ.get(PG_URL_ENV, "")
+    msg = "no PostgreSQL server: set TLTUNE_TEST_PG_URL (scripts/pg_server.sh start; .ci/run starts one)"
+    if not url:
+        pytest.skip(msg)
+    try:
+        import psycopg
+
+        psycopg.connect(url, connect_timeout=5).close()
+    except Exception as e:  # noqa: BLE001 - driver missing, refused, bad password: all a skip
+        pytest.skip(f"{msg} [{type(e).__name__}: {str(e).strip()[:200]}]")
+    return url
+
+
+@pytest.fixture
+def pg_study_name() -> str:
+    """A study name no other test (or earlier run against the same server) uses."""
+    import uuid
+
+    return f"test-{uuid.uuid4().hex}"

@@ -99,8 +99,26 @@ def tltune(
              "running is marked FAIL; changed options are refused.", metavar="RUN_DIR",
         show_default=False)] = None,
     storage: Annotated[Optional[str], typer.Option(
-        help="Optuna storage URL [default: sqlite:///RUN_DIR/study.db].", metavar="URL",
+        help="Optuna RDB storage URL, e.g. postgresql://USER:PASSWORD@HOST/DB to share the "
+             "study with workers on other machines (pip install 'tltools[postgres]'); the "
+             "password is never written to disk [default: $TLTUNE_STORAGE, else "
+             "RUN_DIR/study.db].", metavar="URL", show_default=False)] = None,
+    study: Annotated[Optional[str], typer.Option(
+        help="Study name in --storage: the first tltune started with it creates the study, "
+             "later ones (on any machine) join it as workers and share its --trials "
+             "[default: tltune, never joined].", metavar="NAME", show_default=False)] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        help="Worker processes on this machine, sharing one study (a journal file in the "
+             "run directory, or --storage) and the CPU cores [default: 1].", min=1,
         show_default=False)] = None,
+    heartbeat: Annotated[Optional[int], typer.Option(
+        help="Seconds between a trial's heartbeats on a --storage URL: a trial whose worker "
+             "is silent for twice this long is marked FAIL and its configuration tried "
+             "again [default: 60].", metavar="SECONDS", min=1, show_default=False)] = None,
+    finalize: Annotated[Optional[Path], typer.Option(
+        help="Train, evaluate and export the final model of the sweep in RUN_DIR from the "
+             "trials its study has now, without running more (e.g. when the worker that "
+             "claimed it was lost).", metavar="RUN_DIR", show_default=False)] = None,
     max_images: Annotated[Optional[int], typer.Option(
         help="Use a stratified sample of at most this many images.", show_default=False,
         min=2)] = None,
@@ -129,12 +147,21 @@ def tltune(
     from tuner.report import SweepProgress, render_result, write_sweep_report
 
     quiet_libraries(optuna=True)
+    if finalize is not None:
+        if resume is not None and resume != finalize:
+            from advisor.errors import ConfigError
+
+            raise ConfigError("--finalize and --resume name different runs",
+                              expected="one run directory", received=f"{finalize}, {resume}",
+                              fix="pass --finalize RUN_DIR alone")
+        resume = finalize
     options = SweepOptions(
         path=dataset, trials=trials, backend=_value(backend), advice=advice,
         scenario=_value(scenario), backbone=backbone, weights=weights, input_size=image_size,
         test_split=test_split, seed=seed, out=out, resume=resume, storage=storage,
         max_images=max_images, epochs=epochs, patience=patience, export=_formats(export),
-        refit=refit, rerank=rerank, framing=_value(framing), isolate=isolate)
+        refit=refit, rerank=rerank, framing=_value(framing), isolate=isolate, study=study,
+        workers=workers, heartbeat=heartbeat, finalize=finalize is not None)
     # Wide tables also when the output is a file or a pipe.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     with SweepProgress(console) as show:

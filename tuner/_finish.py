@@ -21,6 +21,10 @@ def finish(s: Session, runner: Runner, trials: list[TrialRecord],
            importances: dict[str, float] | None, data_labels: list[int]) -> SweepResult:
     """Choose the final trial, retrain it, evaluate it once and export it (or reuse the
     previous session's final model when the best trial is the same)."""
+    if s.final_by is not None:
+        s.emit("note", trials, message=f"the study is complete; worker {s.final_by['worker']} "
+                                       f"trains the final model in {s.final_by['run_dir']}")
+        return s.save(trials, "searched", importances=importances)
     best = best_of(trials)
     if best is None:
         s.save(trials, "searched", importances=importances)

@@ -24,8 +24,10 @@ DEFAULT_FRAMING = AUTO_FRAMING
 # Options that say when to stop and what to export, not what is searched: a resumed
 # sweep may change them (SweepConfig.RESUMABLE_KEYS); ``out``, ``resume``, ``cache_dir``
 # and ``isolate`` say where and how it runs.
+# ``storage`` is compared without its password (tuner._shared), ``workers``, ``heartbeat``
+# and ``finalize`` say how the study is worked on, not what it searches.
 _NOT_COMPARED = ("path", "out", "resume", "cache_dir", "isolate", "trials", "export", "refit",
-                 "rerank")
+                 "rerank", "storage", "workers", "heartbeat", "finalize")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,17 @@ class SweepOptions:
     by 5-fold cross-validation on train + val (:mod:`tuner.search`). ``isolate``
     (default) trains in a worker process that is replaced when its memory grows;
     ``False`` trains in this process.
+
+    Several workers, one study (:mod:`tuner.storage`, ``docs/distributed.md``):
+    ``storage`` is an Optuna RDB URL (default ``$TLTUNE_STORAGE``, else the run
+    directory's SQLite file); ``study`` names a study in it that the first worker
+    creates and later ones join (default ``"tltune"``, which is never joined);
+    ``workers=K`` runs K local worker processes on one study (a journal file in the run
+    directory unless ``storage`` is given); ``heartbeat`` is the seconds between a
+    trial's heartbeats on a shared URL storage (default 60; a trial silent for twice
+    that is failed and its configuration tried again). ``finalize=True`` with
+    ``resume=RUN_DIR`` trains, evaluates and exports the final model of the study as it
+    stands, without more trials.
     """
 
     path: str | Path | None = None
@@ -74,6 +87,10 @@ class SweepOptions:
     rerank: int | None = None
     framing: str | None = None
     isolate: bool = True
+    study: str | None = None
+    workers: int | None = None
+    heartbeat: int | None = None
+    finalize: bool = False
 
     @classmethod
     def of(cls, path: str | Path | None = None, options: "SweepOptions | None" = None,
@@ -106,6 +123,24 @@ class SweepOptions:
                               expected="0 (off) or the number of top trials to re-score",
                               received=str(self.rerank),
                               fix="pass --rerank 5, or --rerank 0 to turn it off")
+        for name, value, fix in (("workers", self.workers, "pass --workers 2, for example"),
+                                 ("heartbeat", self.heartbeat, "pass --heartbeat 60")):
+            if value is not None and value < 1:
+                raise ConfigError(f"--{name} must be positive", expected=f"--{name} >= 1",
+                                  received=str(value), fix=fix)
+        if self.finalize and self.resume is None:
+            raise ConfigError("--finalize needs the run directory of the sweep",
+                              expected="--finalize RUN_DIR", received="no run directory",
+                              fix="pass --finalize RUN_DIR (a run directory tltune printed)")
+        shared = (self.workers or 1) > 1 or self.storage or self.study
+        if shared and self.backend is not None and self.backend.lower() != "optuna":
+            raise ConfigError("Only the Optuna backend shares a study between workers",
+                              expected="--backend optuna with --storage, --study or --workers",
+                              received=f"--backend {self.backend}",
+                              fix="drop --backend (Optuna is the default)")
+        if self.study is not None and not self.study.strip():
+            raise ConfigError("The study name is empty", expected="--study NAME",
+                              received=repr(self.study), fix="pass --study my-sweep")
         if self.framing is not None:
             check_framing(self.framing, allow_auto=True)
         if self.export is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from advisor.io import write_json_atomic
 from advisor.recommend import Advice
 from tuner._advice import read_advice
+from tuner._shared import joined_config, new_storage, resumed_storage, start_or_join
 from tuner._options import (DEFAULT_BACKBONE, DEFAULT_BACKEND, DEFAULT_FRAMING, DEFAULT_TRIALS,
                             DEFAULT_WEIGHTS, SweepOptions)
 from tuner.data import DEFAULT_INPUT_SIZE, DataSummary
@@ -18,7 +19,9 @@ from tuner.final import FinalResult
 from tuner.run import (ADVICE_FILE, SweepConfig, SweepResult, check_resume, dataset_fingerprint,
                        load_config, load_results, new_run_dir, redact_url, reproduce_command,
                        save_config, write_results)
-from tuner.search import DEFAULT_EPOCHS, DEFAULT_PATIENCE, Emitter, Progress, RerankResult
+from tuner.search import (DEFAULT_EPOCHS, DEFAULT_PATIENCE, Emitter, Progress, RerankResult,
+                          SweepEvent)
+from tuner.storage import StudyStorage
 from tuner.training import WorkerRunner
 from tuner.trial import TrialRecord
 
@@ -32,6 +35,7 @@ class Session:
     options: SweepOptions
     run_dir: Path
     config: SweepConfig
+    storage: StudyStorage  # with the URL's password, which only this object holds
     resumed: bool
     prev: SweepResult | None
     findings: list[dict]  # the advisor's split_shift findings, as a tladvise file holds them
@@ -44,6 +48,7 @@ class Session:
     rerank: RerankResult | None = None
     killed: list[int] = field(default_factory=list)
     runner: Any = None  # the Runner, once open (its worker statistics go into timings)
+    final_by: dict | None = None  # the other worker that trains the final model
 
     def warn(self, message: str) -> None:
         """Keep ``message`` among the result's warnings (once)."""
@@ -74,7 +79,7 @@ class Session:
             final=final, importances=importances, timings=timings,
             warnings=tuple(self.warnings), killed_trials=tuple(self.killed),
             sessions=(self.prev.sessions if self.prev else 0) + 1, search=self.search,
-            rerank=self.rerank)
+            rerank=self.rerank, final_by=self.final_by)
 
     def save(self, trials: list[TrialRecord], status: str, final: FinalResult | None = None,
              importances: dict[str, float] | None = None) -> SweepResult:
@@ -103,8 +108,16 @@ def open_session(opts: SweepOptions, progress: Progress | None) -> Session:
     if stored is not None:
         config = _resumed(stored, opts, advice, fingerprint, path, warnings)
         run_dir, prev = Path(opts.resume), load_results(opts.resume)
+        storage = resumed_storage(stored, opts, run_dir)
         warnings[:0] = [w for w in (prev.warnings if prev else ()) if w not in warnings]
         findings = []  # the first session's, from its advice.json (see the data stage)
+        return _session(opts, run_dir, config, storage, prev, findings, progress, t0,
+                        warnings, timings)
+    storage = new_storage(opts)  # a bad storage fails here, before any run directory exists
+    published = start_or_join(storage, opts, lambda m: _note(progress, m))
+    if published is not None:
+        config = joined_config(published, opts, storage, fingerprint, path)
+        findings = []
     else:
         if advice is None and opts.scenario is None and opts.space is None:
             advice, findings = _advise(path, opts, timings)
@@ -112,13 +125,28 @@ def open_session(opts: SweepOptions, progress: Progress | None) -> Session:
         else:
             source = ("file " + str(opts.advice) if isinstance(opts.advice, (str, Path))
                       else "given" if advice else "none (scenario given)")
-        config = _new_config(index, fingerprint, path, opts, advice, source, warnings)
-        run_dir, prev = new_run_dir(path, opts.out), None
-        _start(run_dir, config, findings)
-    return Session(options=opts, run_dir=run_dir, config=config, resumed=stored is not None,
-                   prev=prev, findings=findings,
-                   emit=Emitter(progress, config.trials, t0), t0=t0, warnings=warnings,
-                   timings=timings, killed=list(prev.killed_trials) if prev else [])
+        config = _new_config(index, fingerprint, path, opts, advice, source, warnings,
+                             storage)
+    run_dir = new_run_dir(path, opts.out)
+    _start(run_dir, config, findings)
+    return _session(opts, run_dir, config, replace(storage, run_dir=run_dir), None, findings,
+                    progress, t0, warnings, timings)
+
+
+def _session(opts: SweepOptions, run_dir: Path, config: SweepConfig, storage: StudyStorage,
+             prev: SweepResult | None, findings: list[dict], progress: Progress | None,
+             t0: float, warnings: list[str], timings: dict[str, Any]) -> Session:
+    return Session(options=opts, run_dir=run_dir, config=config, storage=storage,
+                   resumed=opts.resume is not None, prev=prev,
+                   findings=findings, emit=Emitter(progress, config.trials, t0), t0=t0,
+                   warnings=warnings, timings=timings,
+                   killed=list(prev.killed_trials) if prev else [])
+
+
+def _note(progress: Progress | None, message: str) -> None:
+    """Tell the user what the sweep waits for, before its session exists."""
+    if progress is not None:
+        progress(SweepEvent(kind="note", n_finished=0, n_requested=0, message=message))
 
 
 def _start(run_dir: Path, config: SweepConfig, findings: list[dict]) -> None:
@@ -141,6 +169,8 @@ def _resumed(stored: SweepConfig, opts: SweepOptions, advice: Advice | None, fin
                         f"{stored.dataset}); same files by fingerprint")
     config = replace(stored, trials=opts.trials or stored.trials,
                      export=opts.export or stored.export,
+                     workers=opts.workers or stored.workers,
+                     heartbeat=opts.heartbeat or stored.heartbeat,
                      refit=stored.refit if opts.refit is None else bool(opts.refit),
                      rerank=int((stored.rerank if opts.rerank is None else opts.rerank) or 0))
     if config.trials != stored.trials:
@@ -162,7 +192,10 @@ def _advise(path: str | Path, opts: SweepOptions, timings: dict[str, Any]
 
 
 def _new_config(index: Any, fingerprint: str, path: str | Path, opts: SweepOptions,
-                advice: Advice | None, source: str, warnings: list[str]) -> SweepConfig:
+                advice: Advice | None, source: str, warnings: list[str],
+                storage: StudyStorage) -> SweepConfig:
+    from tuner._shared import DEFAULT_STUDY
+
     from advisor.backbones import get_backbone
     from advisor.data import subsample
 
@@ -178,9 +211,11 @@ def _new_config(index: Any, fingerprint: str, path: str | Path, opts: SweepOptio
         weights=str(opts.weights or DEFAULT_WEIGHTS),
         input_size=int(opts.input_size or (advice.input_size if advice else DEFAULT_INPUT_SIZE)),
         test_split=opts.test_split, max_images=opts.max_images, seed=seed,
-        backend=opts.backend or DEFAULT_BACKEND, storage=opts.storage,
+        backend=opts.backend or DEFAULT_BACKEND, storage=storage.redacted,
         trials=int(opts.trials or DEFAULT_TRIALS), epochs=int(opts.epochs or DEFAULT_EPOCHS),
         patience=int(opts.patience or DEFAULT_PATIENCE), scenario=opts.scenario,
         advice=advice, space=None, export=tuple(opts.export or ("keras",)),
         refit=True if opts.refit is None else bool(opts.refit), rerank=int(opts.rerank or 0),
-        advice_source=source, framing=opts.framing or DEFAULT_FRAMING)
+        advice_source=source, framing=opts.framing or DEFAULT_FRAMING,
+        study=opts.study or DEFAULT_STUDY, workers=int(opts.workers or 1),
+        heartbeat=storage.heartbeat_s)

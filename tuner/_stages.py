@@ -11,8 +11,9 @@ from dataclasses import replace
 from advisor.errors import InternalError
 from tuner._advice import advice_findings, split_shift_warning
 from tuner._session import Session
+from tuner._shared import CONFIG_ATTR
 from tuner.data import DataSpec, PreparedData
-from tuner.run import ADVICE_FILE, redact_url, save_config
+from tuner.run import ADVICE_FILE, save_config
 from tuner.search import (SearchSpace, TrialLoop, get_backend, param_importances,
                           small_validation_hint)
 from tuner.training import Runner, RunnerSpec, TrialRunner
@@ -27,6 +28,12 @@ def _data_spec(s: Session) -> DataSpec:
     return DataSpec(path=str(s.options.path or c.dataset), input_size=c.input_size,
                     framing=c.resolved_framing, test_split=c.test_split, seed=c.seed,
                     max_images=c.max_images, cache_dir=str(cache))
+
+
+def _runner_spec(s: Session) -> RunnerSpec:
+    c = s.config
+    return RunnerSpec(backbone=c.backbone, weights=c.weights, seed=c.seed,
+                      cache_dir=_data_spec(s).cache_dir)
 
 
 def prepare(s: Session) -> PreparedData:
@@ -73,9 +80,7 @@ def open_runner(s: Session, data: PreparedData) -> Iterator[Runner]:
     from tuner.training import WorkerRunner
 
     t = time.perf_counter()
-    c = s.config
-    spec = RunnerSpec(backbone=c.backbone, weights=c.weights, seed=c.seed,
-                      cache_dir=_data_spec(s).cache_dir)
+    spec = _runner_spec(s)
     runner: Runner = (WorkerRunner(_data_spec(s), spec) if s.options.isolate
                       else TrialRunner.from_spec(spec, data))
     s.runner = runner
@@ -113,23 +118,49 @@ def search(s: Session, runner: Runner) -> tuple[list[TrialRecord], SearchSpace, 
         s.warn(note)
     runner.expect(space.freeze_blocks)  # one activation-cache pass per augmentation level
     backend = get_backend(s.config.backend, space, seed=s.config.seed, run_dir=s.run_dir,
-                          storage=s.config.storage)
-    killed = backend.open(resume=s.resumed and started)
+                          storage=s.storage, study_name=s.config.study)
+    killed = backend.open(resume=s.resumed and started, joined=s.config.joined)
+    if s.storage.url is not None and not s.config.joined:
+        backend.publish(CONFIG_ATTR, s.config.to_dict())  # what joining workers train
     s.killed += killed
     s.timed("setup_s", s.t0)
     s.search = {**backend.describe()}
-    s.search["storage"] = redact_url(s.search.get("storage"))
     if killed:
         s.warn(f"trial(s) {killed} were running when the sweep was killed: marked FAIL, "
                "not counted")
     t = time.perf_counter()
     s.emit("start", backend.trials(), message=str(s.run_dir))
-    loop = TrialLoop(backend, runner, s.config.trials, emit=s.emit,
-                     on_change=lambda trials: s.save(trials, "running"), warn=s.warn)
-    trials = loop.run()
+    if s.options.finalize:
+        trials = backend.trials()
+        n = sum(t.is_finished for t in trials)
+        if n < s.config.trials:
+            s.warn(f"final model chosen from {n} finished trials of the {s.config.trials} "
+                   "requested (--finalize)")
+    elif s.config.workers > 1:
+        from tuner._local import LocalWorkers
+
+        trials = LocalWorkers(s, backend, _data_spec(s), _runner_spec(s)).run()
+    else:
+        loop = TrialLoop(backend, runner, s.config.trials, emit=s.emit,
+                         on_change=lambda trials: s.save(trials, "running"), warn=s.warn)
+        trials = loop.run()
     s.timed("search_s", t)
+    _claim_final(s, backend)
     importances, note = param_importances(space, trials, seed=s.config.seed)
     if importances is None:
         s.warn(note)
     return trials, space, importances
 
+
+def _claim_final(s: Session, backend) -> None:
+    """On a shared study, who trains the final model: the first worker to claim it (or
+    this one with ``--finalize``); ``s.final_by`` names another winner."""
+    me = {"worker": backend.worker, "run_dir": str(s.run_dir.resolve())}
+    holder = backend.claim_final(me)
+    if holder is None or holder.get("run_dir") == me["run_dir"]:
+        return
+    if s.options.finalize:
+        s.warn(f"--finalize: the final model is trained here, although worker "
+               f"{holder.get('worker')} ({holder.get('run_dir')}) claimed it")
+        return
+    s.final_by = holder

@@ -33,6 +33,13 @@ def _summary(result: SweepResult) -> Section:
              ("Trials finished", f"{num(result.n_finished)} of {num(result.n_requested)}"),
              ("Trial states", ", ".join(f"{k} {v}" for k, v in result.state_counts.items())
               or DASH)]
+    if len(result.workers) > 1 or result.search.get("shared"):
+        facts.append(("Workers", ", ".join(f"{w} ({num(n)} trials)"
+                                           for w, n in result.workers.items()) or DASH))
+        facts.append(("Study", f"{result.config.study} in {result.search.get('storage')}"))
+    if result.final_by is not None:
+        facts.append(("Final model", f"trained by worker {result.final_by.get('worker')} in "
+                                     f"{result.final_by.get('run_dir')}"))
     blocks: list[Block] = []
     if best is not None:
         best_facts = [("Best trial", f"#{best.number}"),

@@ -58,16 +58,18 @@ def _trial_table(result: SweepResult) -> Table:
     keys: list[str] = []
     for t in trials:
         keys += [k for k in t.sampled if k not in keys]
+    several = len(result.workers) > 1
     rows = tuple((f"#{t.number}", t.state, num(accuracy(t)), num(t.epochs_run),
                   num(float(t.seconds), 0), *[param_text(t.sampled.get(k, DASH)) for k in keys],
-                  t.message or "")
+                  *([t.worker or DASH] if several else []), t.message or "")
                  for t in trials)
     best = result.best
     hl = tuple(i for i, t in enumerate(trials) if best is not None and t.number == best.number)
     return Table(("Trial", "State", "Val. acc.", "Epochs", "Seconds",
-                  *[k.replace("_", " ") for k in keys], "Note"), rows,
+                  *[k.replace("_", " ") for k in keys], *(["Worker"] if several else []),
+                  "Note"), rows,
                  "llrrr" + "".join("r" if is_numeric_param(trials, k) else "l" for k in keys)
-                 + "l", highlight=hl,
+                 + ("l" if several else "") + "l", highlight=hl,
                  caption="Searched values per trial; \u2014: not sampled in that trial "
                          "(the parameter does not apply).")
 

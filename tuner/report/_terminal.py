@@ -60,6 +60,9 @@ class SweepProgress:
         if ev.kind == "warning":
             self.console.print(f"[yellow]Warning:[/] {escape(ev.message)}")
             return
+        if ev.kind == "note":
+            self.console.print(f"[dim]{escape(ev.message)}[/]")
+            return
         if self._task is None:
             self._task = self._progress.add_task("trials", total=ev.n_requested,
                                                  completed=ev.n_finished, info="")
@@ -77,7 +80,8 @@ class SweepProgress:
             self._progress.update(self._task, completed=ev.n_finished, info=info)
             self.console.print(f"trial #{r.number:<3d} {r.state:<8s} val_acc {_acc(r.val_accuracy)}"
                                f"  freeze {r.params['freeze_block']:>3}  {fmt_seconds(r.seconds)}"
-                               f"  [{ev.n_finished}/{ev.n_requested}, {best}]")
+                               f"  [{ev.n_finished}/{ev.n_requested}, {best}]"
+                               + (f"  on {escape(ev.message)}" if ev.message else ""))
         elif ev.kind == "rerank_run":
             self._progress.update(self._task, description=f"cross-validating trial #{ev.trial}",
                                   info=ev.message)
@@ -97,6 +101,9 @@ def trial_table(result: SweepResult) -> Table:
                       ("aug", "left"), ("smooth", "right"), ("batch", "right"),
                       ("val acc", "right"), ("epochs", "right"), ("time", "right")):
         t.add_column(col, justify=just)
+    several = len(result.workers) > 1
+    if several:
+        t.add_column("worker", justify="left")
     space = result.config.space
     for r in result.trials:
         p = r.params
@@ -106,7 +113,7 @@ def trial_table(result: SweepResult) -> Table:
                   f"{p['backbone_lr']:.2e}" if unfrozen else "-", f"{p['dropout']:.2f}",
                   p["augmentation"], f"{p['label_smoothing']:.2f}", str(p["batch_size"]),
                   _acc(r.val_accuracy), str(r.epochs_run), fmt_seconds(r.seconds),
-                  style="bold green" if best is not None and r.number == best.number else None)
+                  *([r.worker] if several else []), style="bold green" if best is not None and r.number == best.number else None)
     return t
 
 
@@ -133,6 +140,13 @@ def render_result(result: SweepResult, console: Console) -> None:
     console.print(trial_table(result))
     for line in _best_lines(result.best, result.final, result.rerank):
         console.print(line)
+    if len(result.workers) > 1:
+        console.print("Workers: " + ", ".join(f"{w} ({n} trials)"
+                                              for w, n in result.workers.items()))
+    if result.final_by is not None:
+        console.print(f"Final model: trained by worker {result.final_by.get('worker')} in "
+                      f"{result.final_by.get('run_dir')} (it claimed it first); this run "
+                      "holds the search only")
     if result.importances:
         imp = ", ".join(f"{k} {v:.2f}" for k, v in result.importances.items())
         console.print(f"Parameter importances: {imp}")

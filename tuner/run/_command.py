@@ -1,22 +1,15 @@
-"""The command line that runs a sweep again, and storage URLs without their secrets."""
+"""The command line that runs a sweep again (storage URLs without their secrets)."""
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 
 from tuner.run._config import SweepConfig
 from tuner.run._files import ADVICE_FILE
+from tuner.storage import redact_url
 
 __all__ = ["redact_url", "reproduce_command"]
-
-
-def redact_url(url: str | None) -> str | None:
-    """A storage URL with any password replaced by ``***``."""
-    if url is None:
-        return None
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 def reproduce_command(config: SweepConfig, run_dir: Path) -> str:
@@ -37,6 +30,12 @@ def reproduce_command(config: SweepConfig, run_dir: Path) -> str:
         parts += ["--max-images", str(config.max_images)]
     if config.storage:
         parts += ["--storage", redact_url(config.storage)]
+    if config.study != "tltune":
+        parts += ["--study", config.study]
+    if config.workers > 1:
+        parts += ["--workers", str(config.workers)]
+    if config.heartbeat:
+        parts += ["--heartbeat", str(config.heartbeat)]
     parts += ["--export", ",".join(config.export)]
     if not config.refit:
         parts.append("--no-refit")

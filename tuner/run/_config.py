@@ -16,12 +16,18 @@ __all__ = ["SweepConfig", "RESUMABLE_KEYS", "check_resume"]
 
 # Keys that may differ on --resume: they say when to stop and what to export,
 # not what is searched.
-RESUMABLE_KEYS = ("trials", "export", "refit", "rerank")
+RESUMABLE_KEYS = ("trials", "export", "refit", "rerank", "workers", "heartbeat")
 
 
 @dataclass(frozen=True)
 class SweepConfig(Record):
-    """Everything that defines a sweep; stored as ``config.json``."""
+    """Everything that defines a sweep; stored as ``config.json``.
+
+    ``storage`` is the study's URL without its password (``None``: a file in the run
+    directory); ``study`` the study's name in it; ``joined`` whether this run joined a
+    study that another worker started (its configuration is that worker's);
+    ``workers`` the local worker processes; ``heartbeat`` the seconds between trial
+    heartbeats on a URL storage."""
 
     dataset: str
     dataset_fingerprint: str
@@ -50,6 +56,10 @@ class SweepConfig(Record):
     # older than this field were squashed.
     framing: str = "squash"
     framing_choice: FramingChoice | None = None  # the decision of an "auto" framing
+    study: str = "tltune"
+    joined: bool = False
+    workers: int = 1
+    heartbeat: int | None = None
     version: int = 1
     extra: dict = field(default_factory=dict)
 
@@ -71,9 +81,10 @@ def _normal(d: Any) -> Any:
     return json.loads(json.dumps(d, sort_keys=True, default=str))
 
 
-def check_resume(stored: SweepConfig, given: dict[str, Any]) -> None:
-    """Refuse options of a resumed sweep that differ from the stored configuration
-    (``given``: option name -> value, only the options the user set)."""
+def check_resume(stored: SweepConfig, given: dict[str, Any], *, joining: bool = False) -> None:
+    """Refuse options of a resumed sweep (or of a worker ``joining`` a shared study) that
+    differ from the stored configuration (``given``: option name -> value, only the
+    options the user set)."""
     before = stored.to_dict()
     changed = {k: (before.get(k), v) for k, v in given.items()
                if _normal(v) != _normal(before.get(k))}
@@ -85,6 +96,13 @@ def check_resume(stored: SweepConfig, given: dict[str, Any]) -> None:
         return r if len(r) <= 80 else r[:77] + "..."
 
     detail = "; ".join(f"{k}: {short(a)} -> {short(b)}" for k, (a, b) in sorted(changed.items()))
+    if joining:
+        raise ConfigError(f"This worker's options differ from the study's: "
+                          f"{', '.join(sorted(changed))}",
+                          expected="the configuration the study's first worker started with",
+                          received=detail,
+                          fix="join without those options (the study's are used), or pass "
+                              "another --study to start a new sweep")
     raise ConfigError(f"The sweep configuration changed: {', '.join(sorted(changed))}",
                       expected="the configuration the sweep was started with",
                       received=detail,

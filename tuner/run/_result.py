@@ -28,6 +28,8 @@ class SweepResult(Record):
     importance (Optuna's evaluator; ``None`` below two COMPLETE trials). ``search``
     describes the backend (sampler, pruner, redacted storage); ``timings`` holds
     seconds per stage of this session (``previous_sessions``: those of earlier ones).
+    ``final_by``: on a study that several workers share, the worker that trains the final
+    model when it is not this one (``{"worker": "host:pid", "run_dir": ...}``).
     """
 
     run_dir: str
@@ -46,6 +48,7 @@ class SweepResult(Record):
     sessions: int = 1  # 1 + number of resumes
     search: dict[str, Any] = field(default_factory=dict)
     rerank: RerankResult | None = None  # its ``chosen`` trial is the best
+    final_by: dict | None = None
 
     @property
     def finished_trials(self) -> list[TrialRecord]:
@@ -63,6 +66,15 @@ class SweepResult(Record):
         return counts
 
     @property
+    def workers(self) -> dict[str, int]:
+        """Trials per worker (``host:pid``) that ran them, in order of first trial."""
+        counts: dict[str, int] = {}
+        for t in sorted(self.trials, key=lambda t: t.number):
+            if t.worker:
+                counts[t.worker] = counts.get(t.worker, 0) + 1
+        return counts
+
+    @property
     def best(self) -> TrialRecord | None:
         """The trial the final model trains: the re-ranking's choice when there was
         one, else the search's best (:func:`~tuner.trial.best_of`)."""
@@ -74,9 +86,9 @@ class SweepResult(Record):
 
     def to_dict(self) -> dict:
         """The fields, plus what scripts read without recomputing it: ``n_finished``,
-        ``state_counts``, ``best`` and ``best_curves`` (the best trial's history)."""
+        ``state_counts``, ``workers``, ``best`` and ``best_curves`` (the best trial's history)."""
         best = self.best
         return {**to_dict(self), "n_finished": self.n_finished,
-                "state_counts": self.state_counts,
+                "state_counts": self.state_counts, "workers": self.workers,
                 "best": best.to_dict() if best else None,
                 "best_curves": list(best.history) if best else []}

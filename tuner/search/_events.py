@@ -10,7 +10,7 @@ from tuner.trial import TrialRecord, best_of
 
 __all__ = ["SweepEvent", "Progress", "Emitter", "EVENT_KINDS"]
 
-EVENT_KINDS = ("start", "framing", "warning", "trial_start", "epoch", "trial_end", "rerank_run",
+EVENT_KINDS = ("start", "framing", "warning", "note", "trial_start", "epoch", "trial_end", "rerank_run",
                "final_start", "final_end")
 
 
@@ -19,7 +19,8 @@ class SweepEvent:
     """What ``progress`` receives. ``kind``: ``start`` (``message`` is the run
     directory), ``framing`` (``message``: the choice of ``--framing auto`` and its
     numbers), ``warning`` (``message``: something the user should know before the
-    trials, also kept in the result's warnings), ``trial_start``, ``epoch``,
+    trials, also kept in the result's warnings), ``note`` (``message``: what the sweep is
+    doing besides training, e.g. waiting for other workers), ``trial_start``, ``epoch``,
     ``trial_end``, ``rerank_run`` (one cross-validation training: ``trial``, and
     ``message`` "fold f/k, candidate j/n"), ``final_start`` or ``final_end``."""
 

@@ -4,6 +4,13 @@ told, until the study has the requested number of finished trials.
 The loop decides nothing itself and writes nothing: ``on_change`` receives the trials
 after every change (the caller rewrites ``results.json``), so a killed sweep loses at
 most the trial that was running.
+
+Several workers may run this loop on one shared study. Then the trial budget is the
+study's: a worker asks for a trial only while finished plus running trials are fewer
+than ``n_trials``, waits while the running ones of other workers may still end the
+study (or die, and be failed by the heartbeat and queued again), and gives a proposal
+back untrained when other workers took the last places while it was asking. The
+trial's heartbeat is kept here (Optuna wires it to ``study.optimize()`` only).
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ from tuner.search.backends import Proposal, SearchBackend
 from tuner.training import Runner, WorkerDied
 from tuner.trial import TrialRecord
 
-__all__ = ["TrialLoop", "TEST_SLEEP_ENV", "MAX_WORKER_DEATHS"]
+__all__ = ["TrialLoop", "TEST_SLEEP_ENV", "MAX_WORKER_DEATHS", "POLL_S"]
 
 # TEST-ONLY: seconds to sleep inside every trial (after it is RUNNING, before it
 # trains), so that the kill/resume test can SIGKILL a sweep in the middle of a trial.
 TEST_SLEEP_ENV = "TL_TEST_TRIAL_SLEEP"
 MAX_WORKER_DEATHS = 3  # consecutive trials whose worker died: then the sweep stops
+POLL_S = 1.0  # seconds between looks at a shared study while waiting for other workers
 
 
 def _now() -> str:
@@ -35,31 +43,54 @@ class TrialLoop:
 
     def __init__(self, backend: SearchBackend, runner: Runner, n_trials: int, *,
                  emit: Emitter, on_change: Callable[[list[TrialRecord]], None],
-                 warn: Callable[[str], None]) -> None:
+                 warn: Callable[[str], None], poll_s: float = POLL_S) -> None:
         self.backend = backend
         self.runner = runner
         self.n_trials = n_trials
         self.emit = emit
         self.on_change = on_change
         self.warn = warn
+        self.poll_s = poll_s
         self.worker_deaths = 0  # consecutive
 
     def run(self) -> list[TrialRecord]:
         """Every trial of the study once ``n_trials`` of them are finished."""
         trials = self.backend.trials()
         self.on_change(trials)
-        while sum(t.is_finished for t in trials) < self.n_trials:
-            self.run_trial()
+        waiting = False
+        while True:
+            self.backend.reap()
             trials = self.backend.trials()
-        return trials
+            done = sum(t.is_finished for t in trials)
+            if done >= self.n_trials:
+                return trials
+            running = sum(t.state == "RUNNING" for t in trials)
+            if done + running >= self.n_trials:
+                if not waiting:
+                    self.on_change(trials)
+                    self.emit("note", trials, message=f"waiting: {done} trials finished and "
+                              f"{running} running on other workers make {self.n_trials}")
+                waiting = True
+                time.sleep(self.poll_s)
+                continue
+            waiting = False
+            self.run_trial()
 
-    def run_trial(self) -> TrialRecord:
-        """Ask for one proposal, train it and tell the backend its record."""
+    def run_trial(self) -> TrialRecord | None:
+        """Ask for one proposal, train it and tell the backend its record (``None``: the
+        proposal was given back, other workers having taken the study's last places)."""
         proposal = self.backend.ask()
         trials = self.backend.trials()
+        ahead = sum(t.number < proposal.number and (t.is_finished or t.state == "RUNNING")
+                    for t in trials)
+        if ahead >= self.n_trials:
+            self.backend.discard(proposal, f"not trained: {ahead} earlier trials were finished "
+                                           "or running when it was asked")
+            return None
         self.on_change(trials)
         self.emit("trial_start", trials, trial=proposal.number)
-        record, error = self._train(proposal, trials)
+        with self.backend.keep_alive(proposal):
+            record, error = self._train(proposal, trials)
         self.backend.tell(proposal, record)
         if isinstance(error, WorkerDied):
             # One configuration killed its worker (memory, most likely): the sweep goes
@@ -103,7 +134,8 @@ class TrialLoop:
             fields.update(kw)
             return TrialRecord(number=proposal.number, state=state,
                                params=proposal.params.to_dict(), sampled=proposal.sampled,
-                               started=started, finished=_now(), **fields)
+                               started=started, finished=_now(),
+                               worker=self.backend.worker, **fields)
 
         try:
             sleep = float(os.environ.get(TEST_SLEEP_ENV, "0") or 0)

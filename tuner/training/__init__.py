@@ -2,6 +2,7 @@
 networks, augmentation, the epoch loops and the framing decision."""
 
 from tuner.training._augment import NO_FLIP, AugmentSpec, get_augmentation
+from tuner.training._child import die_with_parent
 from tuner.training._framing import FramingChoice, choose_framing
 from tuner.training._precision import PRECISIONS, gpu_available, use_mixed_precision
 from tuner.training._protocol import EpochCallback, Runner
@@ -11,5 +12,6 @@ from tuner.training._worker import RECYCLE_GROWTH, WorkerDied, WorkerRunner
 
 __all__ = ["NO_FLIP", "PRECISIONS", "RECYCLE_GROWTH", "SCRATCH_BN_MOMENTUM", "SCRATCH_MAX_SIZE",
            "VIEWS", "AugmentSpec", "EpochCallback", "FramingChoice", "Runner", "RunnerSpec",
-           "TrialRunner", "WorkerDied", "WorkerRunner", "choose_framing", "get_augmentation",
+           "TrialRunner", "WorkerDied", "WorkerRunner", "choose_framing", "die_with_parent",
+           "get_augmentation",
            "gpu_available", "use_mixed_precision"]

@@ -31,7 +31,7 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies (a killed sweep
     leaves no orphan training on); elsewhere the closed pipe ends the child."""
     if not sys.platform.startswith("linux"):
@@ -67,7 +67,7 @@ def unpack_error(packed: tuple) -> BaseException:
 def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple[int, ...],
                known: BackboneLayout | None = None) -> None:
     """The worker process: build the runner, then serve the parent's commands."""
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # every trial builds new models, so tf.function's "retracing" warning is expected noise

@@ -52,6 +52,7 @@ class TrialRecord(Record):
     started: str | None = None  # ISO time
     finished: str | None = None
     message: str = ""  # why it failed or was pruned
+    worker: str = ""  # host:pid of the process that ran it (where the backend records it)
 
     @property
     def is_finished(self) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 from advisor.errors import ConfigError
 from tuner.search._space import SearchSpace
 from tuner.search.backends._base import SearchBackend
+from tuner.storage import StudyStorage, get_storage
 
 __all__ = ["BACKENDS", "get_backend"]
 
@@ -19,8 +20,9 @@ BACKENDS = {
 
 
 def get_backend(name: str, space: SearchSpace, *, seed: int, run_dir: str | Path,
-                storage: str | None = None, **options) -> SearchBackend:
-    """Instantiate the backend ``name`` (``optuna`` or ``kerastuner``)."""
+                storage: StudyStorage | str | None = None, **options) -> SearchBackend:
+    """Instantiate the backend ``name`` (``optuna`` or ``kerastuner``); ``storage``: where
+    its state lives (a URL is checked by :func:`tuner.storage.get_storage`)."""
     key = name.lower().replace("-", "").replace("_", "")
     if key == "keras" or key == "kt":
         key = "kerastuner"
@@ -29,4 +31,11 @@ def get_backend(name: str, space: SearchSpace, *, seed: int, run_dir: str | Path
                           received=repr(name), fix="pass --backend optuna or --backend kerastuner")
     module, cls = BACKENDS[key]
     backend_cls = getattr(importlib.import_module(module), cls)
+    if isinstance(storage, str):
+        storage = get_storage(run_dir, storage)
+    if storage is not None and storage.shared and not backend_cls.shareable:
+        raise ConfigError(f"The {key} backend keeps its state in the run directory only",
+                          expected="--backend optuna for --storage, --study or --workers",
+                          received=f"--backend {key} with {storage.location}",
+                          fix="drop --storage / --workers, or use --backend optuna")
     return backend_cls(space, seed=seed, run_dir=run_dir, storage=storage, **options)

@@ -70,13 +70,7 @@ class KerasTunerBackend(SearchBackend):
 
     def __init__(self, space, *, seed, run_dir, storage=None, study_name="tltune",
                  n_startup_trials: int = 10) -> None:
-        if storage is not None:
-            raise ConfigError("--storage is an Optuna option",
-                              expected="no --storage with --backend kerastuner",
-                              received=storage,
-                              fix="drop --storage (KerasTuner keeps its state in the run "
-                                  "directory) or use --backend optuna")
-        super().__init__(space, seed=seed, run_dir=run_dir, storage=None,
+        super().__init__(space, seed=seed, run_dir=run_dir, storage=storage,
                          study_name=study_name)
         self.n_startup_trials = n_startup_trials
         self._oracle: Any = None
@@ -105,7 +99,7 @@ class KerasTunerBackend(SearchBackend):
                 hps.Float(d.name, d.low, d.high, sampling="log" if d.log else "linear")
         return hps
 
-    def open(self, *, resume: bool) -> list[int]:
+    def open(self, *, resume: bool, joined: bool = False) -> list[int]:
         import keras_tuner as kt
 
         project = self.directory / "search"

@@ -1,0 +1,87 @@
+"""``tltune --workers 2``: two local worker processes on one study in a journal file. A
+worker SIGKILLed mid-trial: its trial ends FAIL, the configuration is trained again by
+a live worker, the study ends with exactly N finished trials and one final model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import subprocess_env, tltune_argv
+from tuner.search import TEST_SLEEP_ENV
+
+TRIALS = 6
+
+
+def results(run: Path) -> dict | None:
+    try:
+        return json.loads((run / "results.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def journal_trials(run: Path) -> list:
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = JournalStorage(JournalFileBackend(str(run / "study.journal")))
+    return optuna.load_study(study_name="tltune", storage=storage).get_trials(deepcopy=False)
+
+
+@pytest.mark.slow
+def test_two_local_workers_one_killed_mid_trial(tiny_images, tmp_path):
+    run = tmp_path / "run"
+    argv = tltune_argv() + [str(tiny_images), "--trials", str(TRIALS), "--scenario",
+                            "feature_extractor", "--weights", "none", "--image-size", "64",
+                            "--epochs", "1", "--workers", "2", "--out", str(run)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=subprocess_env(**{TEST_SLEEP_ENV: "4"}))
+    victim = None
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None and victim is None:
+            d = results(run)
+            running = [t for t in (d or {}).get("trials", []) if t["state"] == "RUNNING"]
+            finished = [t for t in (d or {}).get("trials", []) if t["state"] == "COMPLETE"]
+            if running and finished:
+                victim = running[0]
+            else:
+                time.sleep(0.2)
+        assert victim is not None, f"no trial ran beside a finished one: rc={proc.poll()}"
+        pid = int(victim["worker"].rsplit(":", 1)[1])
+        workers = [p for p in psutil.Process(proc.pid).children() if "tuner._local" in
+                   " ".join(p.cmdline())]
+        assert len(workers) == 2 and pid in [p.pid for p in workers]
+        os.kill(pid, signal.SIGKILL)
+        out = proc.communicate(timeout=600)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out[-3000:]
+
+    d = results(run)
+    assert d["status"] == "done" and d["n_finished"] == TRIALS
+    assert d["final"]["exports"]["keras"] and (run / "model").is_dir()
+    states = [t.state.name for t in journal_trials(run)]
+    assert sum(s in ("COMPLETE", "PRUNED") for s in states) == TRIALS
+    assert "RUNNING" not in states and "WAITING" not in states
+    killed = next(t for t in d["trials"] if t["number"] == victim["number"])
+    assert killed["state"] == "FAIL" and "died" in killed["message"]
+    assert "queued again" in killed["message"]
+    finished = [t for t in d["trials"] if t["state"] in ("COMPLETE", "PRUNED")]
+    retried = [t for t in finished if t["sampled"] == killed["sampled"]]
+    assert len(retried) == 1 and retried[0]["number"] > killed["number"]
+    assert retried[0]["worker"] != killed["worker"]
+    configs = [json.dumps(t["sampled"], sort_keys=True) for t in finished]
+    assert len(configs) == len(set(configs))  # nothing trained twice
+    assert len({t["worker"] for t in d["trials"]}) >= 2  # both workers trained
+    assert "worker" in out and "died" in out

@@ -1,0 +1,12 @@
+"""Where a sweep's Optuna study lives, chosen and checked in one place: the run
+directory's SQLite file (the default), a journal file shared by local worker processes
+(``--workers K``), or any Optuna RDB URL (PostgreSQL, MySQL) shared by workers on
+several machines. URLs are kept on disk only without their password."""
+
+from tuner.storage._spec import (DEFAULT_HEARTBEAT_S, JOURNAL_FILE, SQLITE_FILE, STORAGE_ENV,
+                                 StudyStorage, get_storage, fail_and_retry, redact_url)
+from tuner.storage._study import claim, study_attr, study_exists, worker_id, write_study_attr
+
+__all__ = ["DEFAULT_HEARTBEAT_S", "JOURNAL_FILE", "SQLITE_FILE", "STORAGE_ENV", "StudyStorage",
+           "claim", "get_storage", "fail_and_retry", "redact_url", "study_attr", "study_exists",
+           "worker_id", "write_study_attr"]
