@@ -3,16 +3,19 @@ opening it with a heartbeat where several workers share it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from advisor.errors import ConfigError
 
-__all__ = ["StudyStorage", "get_storage", "redact_url", "fail_and_retry", "STORAGE_ENV", "SQLITE_FILE",
-           "JOURNAL_FILE", "DEFAULT_HEARTBEAT_S"]
+__all__ = ["StudyStorage", "get_storage", "redact_url", "fail_and_retry", "optuna_experimental",
+           "STORAGE_ENV", "SQLITE_FILE", "JOURNAL_FILE", "DEFAULT_HEARTBEAT_S", "MAX_RETRY"]
 
 STORAGE_ENV = "TLTUNE_STORAGE"  # the full storage URL, so that no password goes on disk or argv
 SQLITE_FILE = "study.db"  # one worker: the run directory's embedded study
@@ -22,6 +25,17 @@ MAX_RETRY = 2  # times a configuration whose worker died is tried again
 _SCHEMES = ("sqlite", "postgresql", "mysql")  # Optuna's RDB storage (SQLAlchemy dialects)
 _DRIVER_FIX = {"postgresql": "pip install 'tltools[postgres]' (the psycopg 3 driver)",
                "mysql": "pip install PyMySQL and pass mysql+pymysql://..."}
+
+
+@contextlib.contextmanager
+def optuna_experimental() -> Iterator[None]:
+    """Use Optuna's heartbeat and retry, which it marks experimental, without its warning
+    on the user's terminal (the choice is documented in docs/distributed.md)."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
 
 
 def redact_url(url: str | None) -> str | None:
@@ -80,12 +94,14 @@ class StudyStorage:
         if self.heartbeat_s:
             from optuna.storages import RetryHeartbeatStaleTrialCallback
 
+            with optuna_experimental():
+                retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
             kwargs = dict(heartbeat_interval=self.heartbeat_s, grace_period=2 * self.heartbeat_s,
-                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
-                              max_retry=MAX_RETRY))
+                          heartbeat_stale_trial_callback=retry)
         scheme = _scheme(url)
         engine = {"connect_args": {"connect_timeout": 10}} if scheme == "postgresql" else {}
-        return _connect(optuna, url, scheme, engine, kwargs)
+        with optuna_experimental():
+            return _connect(optuna, url, scheme, engine, kwargs)
 
 
 def fail_and_retry(storage: Any, study: Any, number: int, why: str,
@@ -106,7 +122,8 @@ def fail_and_retry(storage: Any, study: Any, number: int, why: str,
             return False
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
-    RetryHeartbeatStaleTrialCallback(max_retry=max_retry)(study, storage.get_trial(trial_id))
+    with optuna_experimental():
+        RetryHeartbeatStaleTrialCallback(max_retry=max_retry)(study, storage.get_trial(trial_id))
     return True
 
 

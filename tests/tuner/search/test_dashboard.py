@@ -140,3 +140,19 @@ def test_dashboard_opens_a_study_on_postgresql(pg_url, pg_study_name, tmp_path):
         assert_same_trials(seen["detail"], study.get_trials(deepcopy=False))
     finally:
         optuna.delete_study(study_name=pg_study_name, storage=pg_url)
+
+
+def test_dashboard_opens_the_journal_of_local_workers(tmp_path):
+    """``--workers K`` keeps the study in ``RUN/study.journal``: the dashboard takes the
+    file's path as it is."""
+    from tuner.storage import JOURNAL_FILE, get_storage
+
+    study = optuna.create_study(storage=get_storage(tmp_path, workers=2).open(),
+                                study_name="tltune", direction="maximize")
+    for v in (0.5, 0.75):
+        t = study.ask()
+        t.suggest_float("lr", 1e-4, 1e-1, log=True)
+        study.tell(t, v)
+    with dashboard(str(tmp_path / JOURNAL_FILE), tmp_path / "dashboard.log") as base:
+        seen = dashboard_study(base, "tltune")
+    assert_same_trials(seen["detail"], study.get_trials(deepcopy=False))

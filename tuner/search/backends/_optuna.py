@@ -12,7 +12,7 @@ from typing import Any
 
 from advisor.errors import ConfigError
 from tuner.search.backends._base import KILLED_MESSAGE, Proposal, SearchBackend
-from tuner.storage import claim, fail_and_retry
+from tuner.storage import claim, fail_and_retry, optuna_experimental
 from tuner.trial import TrialRecord, head_phase_epochs
 
 __all__ = ["OptunaBackend"]
@@ -122,7 +122,8 @@ class OptunaBackend(SearchBackend):
         from optuna.storages import fail_stale_trials
 
         if self.storage.heartbeat_s:
-            fail_stale_trials(self._study)
+            with optuna_experimental():
+                fail_stale_trials(self._study)
 
     @contextlib.contextmanager
     def keep_alive(self, proposal: Proposal) -> Iterator[None]:
@@ -212,8 +213,9 @@ class OptunaBackend(SearchBackend):
 
         out: list[TrialRecord] = []
         every = self._study.get_trials(deepcopy=False)
-        retried_as = {Retry.retried_trial_number(t): t.number for t in every
-                      if Retry.retried_trial_number(t) is not None}
+        with optuna_experimental():
+            retried_as = {Retry.retried_trial_number(t): t.number for t in every
+                          if Retry.retried_trial_number(t) is not None}
         for t in every:
             if t.state == TrialState.WAITING:
                 continue
