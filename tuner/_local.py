@@ -57,6 +57,9 @@ class LocalWorkers:
     def run(self) -> list[TrialRecord]:
         """Every trial of the study once ``trials`` of them are finished."""
         s, k = self.s, self.s.config.workers
+        trials = self.backend.trials()
+        if sum(t.is_finished for t in trials) >= s.config.trials:
+            return trials  # a resumed sweep whose study is complete: nothing to start
         self.dir.mkdir(parents=True, exist_ok=True)
         spec = {"data": dataclasses.asdict(self.data),
                 "runner": {k_: str(v) if isinstance(v, Path) else v

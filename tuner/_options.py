@@ -132,12 +132,6 @@ class SweepOptions:
             raise ConfigError("--finalize needs the run directory of the sweep",
                               expected="--finalize RUN_DIR", received="no run directory",
                               fix="pass --finalize RUN_DIR (a run directory tltune printed)")
-        shared = (self.workers or 1) > 1 or self.storage or self.study
-        if shared and self.backend is not None and self.backend.lower() != "optuna":
-            raise ConfigError("Only the Optuna backend shares a study between workers",
-                              expected="--backend optuna with --storage, --study or --workers",
-                              received=f"--backend {self.backend}",
-                              fix="drop --backend (Optuna is the default)")
         if self.study is not None and not self.study.strip():
             raise ConfigError("The study name is empty", expected="--study NAME",
                               received=repr(self.study), fix="pass --study my-sweep")

@@ -4,6 +4,7 @@ worker starts it or joins it with the configuration its first worker published."
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,7 +14,8 @@ from typing import Any
 from advisor.errors import ConfigError
 from tuner._options import SweepOptions
 from tuner.run import SweepConfig, check_resume
-from tuner.storage import StudyStorage, get_storage, redact_url, study_attr, study_exists
+from tuner.storage import (STORAGE_ENV, StudyStorage, get_storage, redact_url, study_attr,
+                           study_exists)
 
 __all__ = ["CONFIG_ATTR", "DEFAULT_STUDY", "JOIN_WAIT_S", "new_storage", "resumed_storage",
            "start_or_join"]
@@ -27,8 +29,14 @@ _POLL_S = 2.0
 def new_storage(opts: SweepOptions) -> StudyStorage:
     """The storage of a new sweep (its run directory is set later), connected once when
     it is a URL, so that a bad one fails before anything is written."""
-    storage = get_storage(Path("."), opts.storage, workers=opts.workers or 1,
+    storage = get_storage(None, opts.storage, workers=opts.workers or 1,
                           heartbeat_s=opts.heartbeat)
+    if storage.shared and (opts.backend or "optuna").lower() != "optuna":
+        raise ConfigError("Only the Optuna backend shares a study between workers",
+                          expected="--backend optuna with --storage, --study, --workers or "
+                                   f"${STORAGE_ENV}",
+                          received=f"--backend {opts.backend}",
+                          fix="drop --backend (Optuna is the default)")
     if storage.url is not None:
         storage.open()
     return storage
@@ -37,8 +45,6 @@ def new_storage(opts: SweepOptions) -> StudyStorage:
 def resumed_storage(stored: SweepConfig, opts: SweepOptions, run_dir: Path) -> StudyStorage:
     """The storage of a resumed run: its own file, or the stored URL completed with its
     password from ``--storage`` or ``$TLTUNE_STORAGE`` (never read from disk)."""
-    from tuner.storage import STORAGE_ENV
-
     workers = opts.workers or stored.workers
     heartbeat = opts.heartbeat or stored.heartbeat
     if stored.storage is None:
@@ -48,8 +54,6 @@ def resumed_storage(stored: SweepConfig, opts: SweepOptions, run_dir: Path) -> S
                               received=str(redact_url(opts.storage)),
                               fix="resume without --storage")
         return get_storage(run_dir, None, workers=workers, env=False)
-    import os
-
     given = opts.storage or os.environ.get(STORAGE_ENV)
     if given is None:
         if "***" in stored.storage:
@@ -133,7 +137,8 @@ def joined_config(published: dict, opts: SweepOptions, storage: StudyStorage,
         given["trials"] = opts.trials
     check_resume(study, given, joining=True)
     return replace(study, dataset=str(Path(path).resolve()), storage=storage.redacted,
-                   joined=True, workers=1, heartbeat=storage.heartbeat_s)
+                   joined=True, workers=int(opts.workers or 1),
+                   heartbeat=storage.heartbeat_s)
 
 
 def _started(handle: Any, name: str) -> bool:

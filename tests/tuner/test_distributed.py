@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -63,8 +64,10 @@ def test_three_workers_one_killed_mid_trial(tiny_images, tmp_path, pg_url, pg_st
         while time.monotonic() < deadline and victim is None:
             for i, run in enumerate(runs[1:], 1):  # not the first: it may hold the claim
                 d = results(run)
+                now = datetime.now()  # a trial started under 2 s ago is in its 4 s sleep
                 mine = [t for t in (d or {}).get("trials", []) if t["state"] == "RUNNING"
-                        and t["worker"].endswith(f":{procs[i].pid}")]
+                        and t["worker"].endswith(f":{procs[i].pid}") and t["started"]
+                        and (now - datetime.fromisoformat(t["started"])).total_seconds() < 2]
                 done = [t for t in (d or {}).get("trials", []) if t["state"] == "COMPLETE"]
                 if mine and done:
                     victim = (i, mine[0])
@@ -96,6 +99,9 @@ def test_three_workers_one_killed_mid_trial(tiny_images, tmp_path, pg_url, pg_st
     configs = [json.dumps(t.params, sort_keys=True) for t in finished]
     assert len(configs) == len(set(configs))  # nothing trained twice
 
+    print(f"\nkill test (PostgreSQL, 3 workers): states {states}; killed trial "
+          f"{killed.number} ({victim[1]['worker']}); retried as trial "
+          f"{next(t.number for t in finished if t.params == killed.params)}")
     finals = [i for i in live if (runs[i] / "model").is_dir()]
     assert len(finals) == 1, [results(runs[i])["status"] for i in live]
     winner = results(runs[finals[0]])

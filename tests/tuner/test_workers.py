@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -48,11 +49,14 @@ def test_two_local_workers_one_killed_mid_trial(tiny_images, tmp_path):
     try:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline and proc.poll() is None and victim is None:
-            d = results(run)
-            running = [t for t in (d or {}).get("trials", []) if t["state"] == "RUNNING"]
-            finished = [t for t in (d or {}).get("trials", []) if t["state"] == "COMPLETE"]
-            if running and finished:
-                victim = running[0]
+            # read the study itself: a trial that started under 2 s ago is still in its
+            # 4 s sleep, so the kill lands inside it
+            trials = journal_trials(run) if (run / "study.journal").exists() else []
+            now = datetime.now()
+            fresh = [t for t in trials if t.state.name == "RUNNING" and t.datetime_start
+                     and (now - t.datetime_start).total_seconds() < 2.0]
+            if fresh and any(t.state.name == "COMPLETE" for t in trials):
+                victim = {"number": fresh[0].number, "worker": fresh[0].user_attrs["worker"]}
             else:
                 time.sleep(0.2)
         assert victim is not None, f"no trial ran beside a finished one: rc={proc.poll()}"
@@ -75,6 +79,8 @@ def test_two_local_workers_one_killed_mid_trial(tiny_images, tmp_path):
     assert sum(s in ("COMPLETE", "PRUNED") for s in states) == TRIALS
     assert "RUNNING" not in states and "WAITING" not in states
     killed = next(t for t in d["trials"] if t["number"] == victim["number"])
+    print(f"\nkill test (--workers 2): states {states}; killed {killed['number']}: "
+          f"{killed['message']}")
     assert killed["state"] == "FAIL" and "died" in killed["message"]
     assert "queued again" in killed["message"]
     finished = [t for t in d["trials"] if t["state"] in ("COMPLETE", "PRUNED")]

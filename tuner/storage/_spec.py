@@ -184,14 +184,16 @@ def _connect(optuna: Any, url: str, scheme: str, engine: dict, kwargs: dict) -> 
                               "firewall lets this machine in") from e
 
 
-def get_storage(run_dir: str | Path, url: str | None = None, *, workers: int = 1,
+def get_storage(run_dir: str | Path | None, url: str | None = None, *, workers: int = 1,
                 heartbeat_s: int | None = None, env: bool = True) -> StudyStorage:
     """The one place a study's storage is chosen: ``url`` (else ``$TLTUNE_STORAGE`` when
     ``env``) when given; else a journal file for several local workers (or where the run
     directory already keeps its study in one), else the run's SQLite file. Checks the
-    URL's form and scheme, not the connection (:meth:`StudyStorage.open`)."""
+    URL's form and scheme, not the connection (:meth:`StudyStorage.open`).
+    ``run_dir=None``: a run directory not made yet (set it with ``dataclasses.replace``)."""
     url = url or (os.environ.get(STORAGE_ENV) if env else None) or None
-    run_dir = Path(run_dir)
+    new = run_dir is None
+    run_dir = Path(".") if run_dir is None else Path(run_dir)
     if url is not None:
         if "***" in url:
             raise ConfigError("The storage URL has its password redacted",
@@ -207,7 +209,7 @@ def get_storage(run_dir: str | Path, url: str | None = None, *, workers: int = 1
                               fix="omit --storage (local workers share a journal file in the "
                                   "run directory) or use a PostgreSQL URL")
         return StudyStorage(run_dir, url=url, heartbeat_s=heartbeat_s or DEFAULT_HEARTBEAT_S)
-    if workers > 1 and (run_dir / SQLITE_FILE).exists():
+    if workers > 1 and not new and (run_dir / SQLITE_FILE).exists():
         raise ConfigError("This run keeps its study in SQLite, which is not safe for several "
                           "worker processes", expected="--workers 1 when resuming this run",
                           received=f"--workers {workers}, {run_dir / SQLITE_FILE}",
@@ -215,4 +217,5 @@ def get_storage(run_dir: str | Path, url: str | None = None, *, workers: int = 1
     # Several local workers: Optuna's file journal (its FAQ's choice for processes on one
     # machine). The supervising tltune process sees a worker die at once, so the journal
     # needs no heartbeat (and Optuna's journal storage has none).
-    return StudyStorage(run_dir, journal=workers > 1 or (run_dir / JOURNAL_FILE).exists())
+    return StudyStorage(run_dir, journal=workers > 1 or (not new
+                                                        and (run_dir / JOURNAL_FILE).exists()))

@@ -134,8 +134,13 @@ class OptunaBackend(SearchBackend):
         stop = threading.Event()
 
         def beat() -> None:
+            import sqlalchemy.exc
+
             while True:
-                self._storage.record_heartbeat(tid)
+                try:
+                    self._storage.record_heartbeat(tid)
+                except sqlalchemy.exc.SQLAlchemyError:
+                    pass  # the server is away for a moment: the next beat tries again
                 if stop.wait(self.storage.heartbeat_s):
                     return
 
