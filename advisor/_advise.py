@@ -37,6 +37,9 @@ def advise(path: str | Path, *, backbones: tuple[str, ...] | list[str] | str = (
     Several ``backbones`` are ranked by linear-probe accuracy (then LogME); the
     advice is given for the best one. ``weights`` applies to every backbone.
     """
+    from advisor.backbones import require_tensorflow
+
+    require_tensorflow()
     t0 = time.perf_counter()
     t = thresholds or Thresholds()
     names = [backbones] if isinstance(backbones, str) else list(backbones)

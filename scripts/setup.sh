@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a virtual environment with the project and its test tools, and seed the keras
 # weight cache from ../shared/weights when that folder exists (machines without internet).
-# Installs the tested versions pinned in constraints.txt into .venv. TL_LATEST=1 installs
+# Installs the tested versions pinned in constraints.txt into .venv (TensorFlow for the CPU;
+# TL_GPU=1 installs the GPU build instead). TL_LATEST=1 installs
 # the latest releases instead (no constraints, upgraded each run) into .venv-latest:
 #   TL_LATEST=1 bash scripts/setup.sh && .venv-latest/bin/python -m pytest -q -rs
 set -euo pipefail
@@ -14,7 +15,10 @@ else
 fi
 if [ ! -x "$VENV/bin/python" ]; then "$PY" -m venv "$VENV"; fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q "${PINS[@]}" -e ".[test]"
+# TensorFlow by extra: [cpu] (tensorflow-cpu, no CUDA download) or, with TL_GPU=1, [gpu]
+# (tensorflow[and-cuda], for a machine with an NVIDIA GPU and driver).
+TF_EXTRA=cpu; if [ "${TL_GPU:-0}" = 1 ]; then TF_EXTRA=gpu; fi
+"$VENV/bin/python" -m pip install -q "${PINS[@]}" -e ".[$TF_EXTRA,test]"
 SHARED=${TL_SHARED:-$(cd .. && pwd)/shared}
 if [ -d "$SHARED/weights" ]; then
   models="${KERAS_HOME:-$HOME/.keras}/models"

@@ -49,6 +49,7 @@ class Session:
     killed: list[int] = field(default_factory=list)
     runner: Any = None  # the Runner, once open (its worker statistics go into timings)
     final_by: dict | None = None  # the other worker that trains the final model
+    device: Any = None  # the runner's DeviceInfo, once it is open
 
     def warn(self, message: str) -> None:
         """Keep ``message`` among the result's warnings (once)."""
@@ -79,7 +80,7 @@ class Session:
             final=final, importances=importances, timings=timings,
             warnings=tuple(self.warnings), killed_trials=tuple(self.killed),
             sessions=(self.prev.sessions if self.prev else 0) + 1, search=self.search,
-            rerank=self.rerank, final_by=self.final_by)
+            rerank=self.rerank, final_by=self.final_by, device=self.device)
 
     def save(self, trials: list[TrialRecord], status: str, final: FinalResult | None = None,
              importances: dict[str, float] | None = None) -> SweepResult:

@@ -86,6 +86,8 @@ def open_runner(s: Session, data: PreparedData) -> Iterator[Runner]:
     s.runner = runner
     try:
         runner.n_blocks  # noqa: B018 - starts the worker process, when there is one
+        s.device = runner.device
+        s.emit("note", message=f"Device: {s.device.summary}")
         s.timed("runner_s", t)
         yield runner
     finally:

@@ -31,7 +31,10 @@ def tune(path: str | Path | None = None, options: SweepOptions | None = None, *,
     with their defaults). ``progress`` receives a :class:`~tuner.search.SweepEvent`
     at each step (the terminal's progress bars).
     """
+    from advisor.backbones import require_tensorflow
+
     opts = SweepOptions.of(path, options, **overrides)
+    require_tensorflow()
     session = open_session(opts, progress)
     data = prepare(session)
     labels = [*data.y_train.tolist(), *data.y_val.tolist()]  # for re-ranking's folds

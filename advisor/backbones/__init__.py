@@ -10,6 +10,7 @@ from advisor.backbones._build import (
 )
 from advisor.backbones._catalog import (CATALOG, IMAGENET_INPUT_SIZE, BackboneSpec, backbone_names,
                                        get_backbone)
+from advisor.backbones._tf import require_tensorflow
 from advisor.backbones._weights import RANDOM, WeightsSource, keras_cache_dir, resolve_weights
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "get_backbone",
     "keras_cache_dir",
     "preprocess_fn",
+    "require_tensorflow",
     "resolve_weights",
     "set_bn_momentum",
 ]

@@ -63,6 +63,9 @@ def load_exported(model_path: str | Path):
 
 def predict(model_path: str | Path, images: list[Path], top: int = 3) -> list[Prediction]:
     """Top-``top`` classes of each image; unreadable images get ``error`` set."""
+    from advisor.backbones import require_tensorflow
+
+    require_tensorflow()
     model, classes, framing = load_exported(model_path)
     size = int(model.input_shape[1])
     top = max(1, min(top, len(classes)))

@@ -33,6 +33,8 @@ def _summary(result: SweepResult) -> Section:
              ("Trials finished", f"{num(result.n_finished)} of {num(result.n_requested)}"),
              ("Trial states", ", ".join(f"{k} {v}" for k, v in result.state_counts.items())
               or DASH)]
+    if result.device is not None:
+        facts.append(("Device", result.device.summary))
     if len(result.workers) > 1 or result.search.get("shared"):
         facts.append(("Workers", ", ".join(f"{w} ({num(n)} trials)"
                                            for w, n in result.workers.items()) or DASH))

@@ -140,6 +140,8 @@ def render_result(result: SweepResult, console: Console) -> None:
     console.print(trial_table(result))
     for line in _best_lines(result.best, result.final, result.rerank):
         console.print(line)
+    if result.device is not None:
+        console.print(f"Trained on: {escape(result.device.summary)}")
     if len(result.workers) > 1:
         console.print("Workers: " + ", ".join(f"{w} ({n} trials)"
                                               for w, n in result.workers.items()))

@@ -11,6 +11,7 @@ from tuner.data import DataSummary
 from tuner.final import FinalResult
 from tuner.run._config import SweepConfig
 from tuner.search import RerankResult
+from tuner.training import DeviceInfo
 from tuner.trial import TrialRecord, best_of
 
 __all__ = ["SweepResult", "STATUSES"]
@@ -28,7 +29,8 @@ class SweepResult(Record):
     importance (Optuna's evaluator; ``None`` below two COMPLETE trials). ``search``
     describes the backend (sampler, pruner, redacted storage); ``timings`` holds
     seconds per stage of this session (``previous_sessions``: those of earlier ones).
-    ``final_by``: on a study that several workers share, the worker that trains the final
+    ``device``: the device the trials trained on (GPU with mixed precision, or CPU and
+    why no GPU was visible). ``final_by``: on a study that several workers share, the worker that trains the final
     model when it is not this one (``{"worker": "host:pid", "run_dir": ...}``).
     """
 
@@ -49,6 +51,7 @@ class SweepResult(Record):
     search: dict[str, Any] = field(default_factory=dict)
     rerank: RerankResult | None = None  # its ``chosen`` trial is the best
     final_by: dict | None = None
+    device: DeviceInfo | None = None  # what the trials train on, and why
 
     @property
     def finished_trials(self) -> list[TrialRecord]:

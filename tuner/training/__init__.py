@@ -3,6 +3,7 @@ networks, augmentation, the epoch loops and the framing decision."""
 
 from tuner.training._augment import NO_FLIP, AugmentSpec, get_augmentation
 from tuner.training._child import die_with_parent
+from tuner.training._device import DeviceInfo, detect_device, why_no_gpu
 from tuner.training._framing import FramingChoice, choose_framing
 from tuner.training._precision import PRECISIONS, gpu_available, use_mixed_precision
 from tuner.training._protocol import EpochCallback, Runner
@@ -11,7 +12,7 @@ from tuner.training._spec import VIEWS, RunnerSpec
 from tuner.training._worker import RECYCLE_GROWTH, WorkerDied, WorkerRunner
 
 __all__ = ["NO_FLIP", "PRECISIONS", "RECYCLE_GROWTH", "SCRATCH_BN_MOMENTUM", "SCRATCH_MAX_SIZE",
-           "VIEWS", "AugmentSpec", "EpochCallback", "FramingChoice", "Runner", "RunnerSpec",
-           "TrialRunner", "WorkerDied", "WorkerRunner", "choose_framing", "die_with_parent",
+           "VIEWS", "AugmentSpec", "DeviceInfo", "EpochCallback", "FramingChoice", "Runner", "RunnerSpec",
+           "TrialRunner", "WorkerDied", "WorkerRunner", "choose_framing", "detect_device", "die_with_parent",
            "get_augmentation",
-           "gpu_available", "use_mixed_precision"]
+           "gpu_available", "use_mixed_precision", "why_no_gpu"]

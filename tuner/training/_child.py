@@ -79,7 +79,7 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
         n_blocks = runner.n_blocks
         runner.expect(expect)
         conn.send(("ready", {"n_blocks": n_blocks, "rss_mb": rss_mb(),
-                             "known": runner.layout}))
+                             "known": runner.layout, "device": runner.device}))
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
         conn.send(("error", pack_error(e), 0.0))
         return

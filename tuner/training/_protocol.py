@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from tuner.final import FinalRequest, FinalResult
+from tuner.training._device import DeviceInfo
 from tuner.trial import TrialOutcome, TrialParams
 
 __all__ = ["Runner", "EpochCallback"]
@@ -21,6 +22,10 @@ class Runner(Protocol):
     @property
     def n_blocks(self) -> int:
         """Freeze boundaries of the backbone (blocks): ``n_blocks`` freezes everything."""
+
+    @property
+    def device(self) -> DeviceInfo:
+        """The device trials train on, and why (GPU with mixed precision, or CPU)."""
 
     def expect(self, freeze_blocks: Iterable[int]) -> None:
         """Announce the freeze blocks the sweep will try (one cache pass for all)."""

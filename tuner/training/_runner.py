@@ -24,6 +24,7 @@ from tuner.final import REFIT_PROTOCOL, FinalRequest, FinalResult, check_exports
 from tuner.training._activations import CachedActivations
 from tuner.training._augment import AugmentSpec, get_augmentation
 from tuner.training._cache import ActivationCache
+from tuner.training._device import DeviceInfo, detect_device
 from tuner.training._fit import balanced_weights
 from tuner.training._layout import BackboneLayout
 from tuner.training._model import Network, build_network
@@ -57,6 +58,7 @@ class TrialRunner(CachedActivations):
         self.views = views
         self.cache_budget_mb = cache_budget_mb
         self.precision = precision
+        self._device: DeviceInfo | None = None
         self._cache: ActivationCache | None = None
         self._layout: BackboneLayout | None = None  # shared by the folds and the refit
         self._weights_source: WeightsSource | None = None
@@ -119,6 +121,13 @@ class TrialRunner(CachedActivations):
     @property
     def n_blocks(self) -> int:
         return self.boundaries()[-1].block
+
+    @property
+    def device(self) -> DeviceInfo:
+        """The device this runner trains on, and why (detected once)."""
+        if self._device is None:
+            self._device = detect_device(self.precision)
+        return self._device
 
     def expect(self, freeze_blocks) -> None:
         """Announce the freeze blocks a sweep will try: the first cache pass of each

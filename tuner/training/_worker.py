@@ -24,6 +24,7 @@ from typing import Any
 from advisor.errors import InternalError
 from tuner.data import DataSpec
 from tuner.final import FinalRequest, FinalResult
+from tuner.training._device import DeviceInfo
 from tuner.training._layout import BackboneLayout
 from tuner.training._child import child_main, main_module_hidden, unpack_error
 from tuner.training._spec import RunnerSpec
@@ -61,6 +62,7 @@ class WorkerRunner:
         self._conn: Any = None
         self._baseline: float | None = None
         self._known: BackboneLayout | None = None  # measured by the first worker
+        self._device: DeviceInfo | None = None
 
     # ------------------------------------------------------------------ API
     @property
@@ -69,6 +71,14 @@ class WorkerRunner:
             self._start()
         assert self._n_blocks is not None
         return self._n_blocks
+
+    @property
+    def device(self) -> DeviceInfo:
+        """The device the child trains on (:func:`~tuner.training.detect_device` there)."""
+        if self._device is None:
+            self._start()
+        assert self._device is not None
+        return self._device
 
     def expect(self, freeze_blocks) -> None:
         """As ``TrialRunner.expect`` (and for every later child)."""
@@ -119,6 +129,7 @@ class WorkerRunner:
             raise unpack_error(msg[1])
         self._n_blocks = int(msg[1]["n_blocks"])
         self._known = msg[1]["known"]
+        self._device = msg[1]["device"]
         self.startup_s += time.perf_counter() - t
 
     def _stop(self) -> None:
