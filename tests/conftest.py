@@ -78,6 +78,17 @@ def tltune_argv() -> list[str]:
     return [found] if found else [sys.executable, "-c", "from tlcli.tune import main; main()"]
 
 
+def read_results(run: Path) -> dict | None:
+    """A run directory's ``results.json``, or ``None`` before it is first written (it is
+    replaced atomically, never read half-written)."""
+    import json
+
+    try:
+        return json.loads((run / "results.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
 def subprocess_env(**extra: str) -> dict:
     import os
 

@@ -16,18 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import read_results as results
 from tests.conftest import subprocess_env, tltune_argv
 from tuner.search import TEST_SLEEP_ENV
 from tuner.storage import STORAGE_ENV
 
 TRIALS = 6
-
-
-def results(run: Path) -> dict | None:
-    try:
-        return json.loads((run / "results.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 def password(url: str) -> str:

@@ -14,16 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import subprocess_env, tltune_argv
+from tests.conftest import read_results, subprocess_env, tltune_argv
 from tuner.search import TEST_SLEEP_ENV
 TRIALS = 6
-
-
-def read_results(run: Path) -> dict | None:
-    try:
-        return json.loads((run / "results.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None  # not written yet (it is replaced atomically, never partial)
 
 
 def finished(d: dict) -> dict[int, dict]:

@@ -15,17 +15,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.conftest import read_results as results
 from tests.conftest import subprocess_env, tltune_argv
 from tuner.search import TEST_SLEEP_ENV
 
 TRIALS = 6
-
-
-def results(run: Path) -> dict | None:
-    try:
-        return json.loads((run / "results.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 def journal_trials(run: Path) -> list:
