@@ -17,8 +17,8 @@ from tuner.run import SweepConfig, check_resume
 from tuner.storage import (STORAGE_ENV, StudyStorage, get_storage, redact_url, study_attr,
                            study_exists)
 
-__all__ = ["CONFIG_ATTR", "DEFAULT_STUDY", "JOIN_WAIT_S", "new_storage", "resumed_storage",
-           "start_or_join"]
+__all__ = ["CONFIG_ATTR", "DEFAULT_STUDY", "JOIN_WAIT_S", "joined_config", "new_storage",
+           "resumed_storage", "start_or_join"]
 
 CONFIG_ATTR = "tltune:config"  # the study's configuration, published by its first worker
 DEFAULT_STUDY = "tltune"
@@ -27,8 +27,8 @@ _POLL_S = 2.0
 
 
 def new_storage(opts: SweepOptions) -> StudyStorage:
-    """The storage of a new sweep (its run directory is set later), connected once when
-    it is a URL, so that a bad one fails before anything is written."""
+    """The storage of a new sweep (its run directory is set later), its URL checked in
+    form; :func:`start_or_join` connects to it before anything is written."""
     storage = get_storage(None, opts.storage, workers=opts.workers or 1,
                           heartbeat_s=opts.heartbeat)
     if storage.shared and (opts.backend or "optuna").lower() != "optuna":
@@ -37,9 +37,7 @@ def new_storage(opts: SweepOptions) -> StudyStorage:
                                    f"${STORAGE_ENV}",
                           received=f"--backend {opts.backend}",
                           fix="drop --backend (Optuna is the default)")
-    if storage.url is not None:
-        storage.open()
-    return storage
+    return storage  # a URL is connected to by start_or_join, before any run directory
 
 
 def resumed_storage(stored: SweepConfig, opts: SweepOptions, run_dir: Path) -> StudyStorage:
@@ -78,7 +76,8 @@ def resumed_storage(stored: SweepConfig, opts: SweepOptions, run_dir: Path) -> S
 
 def start_or_join(storage: StudyStorage, opts: SweepOptions, note: Callable[[str], None]
                   ) -> dict | None:
-    """On a URL storage: create the study (``None``: this worker starts the sweep) or,
+    """On a URL storage (connected here: a bad one fails before any run directory):
+    create the study (``None``: this worker starts the sweep) or,
     when ``--study NAME`` exists, return the configuration its first worker published
     (waiting for it while that worker prepares). The default study is never joined."""
     if storage.url is None:

@@ -1,14 +1,13 @@
-"""What workers sharing a study read and write besides its trials: whether it exists, the
-configuration its first worker published, and the one claim on its final model."""
+"""What workers sharing a study read besides its trials (whether it exists, the
+configuration its first worker published) and the one claim on its final model."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from typing import Any
 
-__all__ = ["study_exists", "study_attr", "write_study_attr", "claim", "worker_id"]
+__all__ = ["study_exists", "study_attr", "claim", "worker_id"]
 
 
 def worker_id(pid: int | None = None) -> str:
@@ -33,12 +32,6 @@ def study_attr(storage: Any, name: str, key: str) -> Any:
     """The user attribute ``key`` of study ``name`` (``None`` when unset)."""
     study_id = storage.get_study_id_from_name(name)
     return storage.get_study_user_attrs(study_id).get(key)
-
-
-def write_study_attr(storage: Any, name: str, key: str, value: Any) -> None:
-    """Set the user attribute ``key`` of study ``name`` (a JSON value)."""
-    json.dumps(value)  # refuse what the storage could not keep
-    storage.set_study_user_attr(storage.get_study_id_from_name(name), key, value)
 
 
 def claim(storage: Any, name: str, what: str, holder: dict) -> dict | None:
