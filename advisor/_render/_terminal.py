@@ -93,6 +93,8 @@ def render_advice(result: AdviceResult, console: Console) -> None:
         console.print("[green]Health: no issues found[/green]")
     hit = " (features from cache)" if m.cache_hit else ""
     console.print(f"[dim]measured {m.n_images} images in {result.seconds:.1f}s{hit}[/dim]")
+    for n in m.notes:
+        console.print(f"[dim]  {escape(n)}[/dim]")
     for w in result.extras.get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {escape(str(w))}")
 

@@ -19,6 +19,9 @@ __all__ = ["HealthData", "NearPair", "split_key", "listing", "pairwise_within"]
 
 UNSPLIT = "all"  # split key of files in a layout without splits
 
+# Hash pairs compared at once by ``pairwise_within`` (an XOR block of this many uint64
+# cells is 32 MiB): the search stays exact and complete, its memory bounded at any size.
+MAX_PAIR_CELLS = 1 << 22
 # popcount of every byte value, for numpy versions without np.bitwise_count
 _BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
@@ -46,11 +49,13 @@ def pairwise_within(hashes: np.ndarray, max_distance: int, block: int = 1024
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pairs ``i < j`` of 64-bit hashes with Hamming distance <= ``max_distance``.
 
-    Vectorised over row blocks (XOR + popcount), so 3000 hashes take a few
-    milliseconds and memory stays at ``block * n`` bytes per array.
+    Vectorised over blocks of at most ``block`` rows (XOR + popcount), so 3000 hashes
+    take a few milliseconds; the rows per block shrink as ``n`` grows so that a block
+    holds at most :data:`MAX_PAIR_CELLS` cells (memory bounded, result unchanged).
     """
     h = np.ascontiguousarray(hashes, dtype=np.uint64)
     n = len(h)
+    block = max(1, min(block, MAX_PAIR_CELLS // max(n, 1)))
     rows, cols, dists = [], [], []
     for s in range(0, n, block):
         e = min(n, s + block)

@@ -21,6 +21,7 @@ from advisor.measure._features import BNStats, FeaturePass
 __all__ = ["CACHE_VERSION", "default_cache_dir", "content_fingerprint", "FeatureCache"]
 
 CACHE_VERSION = 1  # bump when the cached arrays change meaning
+_HASH_CHUNK = 1024  # files in flight while hashing (bounds the pending futures)
 
 
 def default_cache_dir() -> Path:
@@ -44,13 +45,17 @@ def _md5(path: Path) -> str:
 
 def content_fingerprint(items: Sequence[ImageItem], workers: int | None = None,
                         progress: Callable[[int], None] | None = None) -> str:
-    """Hash of every file's bytes, label, split and relative path."""
+    """Hash of every file's bytes, label, split and relative path.
+
+    Files are handed to the threads ``_HASH_CHUNK`` at a time: ``pool.map`` over all
+    items would create every future up front (about 2 KB each, held to the end)."""
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
         digests = []
-        for d in pool.map(lambda it: _md5(it.path), items):
-            digests.append(d)
-            if progress:
-                progress(1)
+        for start in range(0, len(items), _HASH_CHUNK):
+            for d in pool.map(lambda it: _md5(it.path), items[start:start + _HASH_CHUNK]):
+                digests.append(d)
+                if progress:
+                    progress(1)
     h = hashlib.sha256()
     for it, d in sorted(zip(items, digests), key=lambda t: t[0].rel):
         h.update(f"{it.rel}\0{it.label}\0{it.split}\0{d}\n".encode())

@@ -1,6 +1,13 @@
 """One pass over the images: decode once (threads), feed the backbone once, and
 collect from that single forward pass both the pooled features and the
-per-channel statistics of every BatchNorm layer's input."""
+per-channel statistics of every BatchNorm layer's input.
+
+Memory: the features and thumbnails are written row by row into two arrays allocated
+once for every item (no per-batch list and no final concatenation, which held both
+copies at once), and each thumbnail is copied out of its decoding thread's buffer at
+once, so that no small per-image array outlives the decode. Per image the pass then
+holds one feature row (D float32), one 16x16x3 uint8 thumbnail and its
+:class:`ScannedFile` record (about 1 KB of Python objects)."""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.backbones import BackboneSpec, Boundary, WeightsSource
-from advisor.data import ImageItem, ScannedFile, iter_decoded
+from advisor.data import THUMB_SIZE, ImageItem, ScannedFile, iter_decoded
 
 __all__ = ["BNStats", "FeaturePass", "extract_features"]
 
@@ -72,9 +79,11 @@ def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: We
         return model(preprocess(tf.cast(x, tf.float32)), training=False)
 
     sums = [None] * (2 * n_bn)
-    count = 0
-    feats: list[np.ndarray] = []
-    thumbs: list[np.ndarray] = []
+    count = 0  # readable images fed to the model so far
+    # one row per item, filled in order; rows of unreadable files are never written
+    # (their pages are never touched) and are cut off at the end
+    feats = np.empty((len(items), int(model.outputs[0].shape[-1])), np.float32)
+    thumbs = np.empty((len(items), THUMB_SIZE, THUMB_SIZE, 3), np.uint8)
     files: list[ScannedFile] = []
     batch: list[np.ndarray] = []
 
@@ -85,7 +94,7 @@ def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: We
         n = len(batch)
         x = np.stack(batch + [batch[-1]] * (batch_size - n))  # fixed shape: no retracing
         out = [o.numpy()[:n] for o in forward(x)]
-        feats.append(out[0].astype(np.float32))
+        feats[count:count + n] = out[0]
         for k, o in enumerate(out[1:]):
             s = o.astype(np.float64).sum(axis=0)
             sums[k] = s if sums[k] is None else sums[k] + s
@@ -96,8 +105,8 @@ def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: We
     for sf, pixels, thumb in iter_decoded(items, input_size, workers=workers, **kw):
         files.append(sf)
         if sf.ok:
+            thumbs[count + len(batch)] = thumb
             batch.append(pixels)
-            thumbs.append(thumb)
             if len(batch) == batch_size:
                 flush()
         if progress:
@@ -124,8 +133,7 @@ def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: We
         ref_var=tuple(np.asarray(l.moving_variance, dtype=np.float64) for l in bns),
         eps=tuple(float(l.epsilon) for l in bns),
     )
-    features = np.concatenate(feats) if feats else np.zeros((0, int(model.outputs[0].shape[-1])), np.float32)
-    thumb_arr = np.stack(thumbs) if thumbs else np.zeros((0, 16, 16, 3), np.uint8)
+    features, thumb_arr = feats[:count], thumbs[:count]
     bounds = tuple(block_boundaries(backbone, spec))
     del model, backbone
     import keras

@@ -19,6 +19,7 @@ from advisor.measure._logme import logme
 from advisor.measure._pixels import pixel_features
 from advisor.measure._probe import PROBE_C, probe
 from advisor.measure._project import project_2d
+from advisor.measure._sample import MAX_PROBE_IMAGES, stratified_rows
 from advisor.measure._shift import shift_profile
 from advisor.measure._types import Measurements, ProbeResult
 
@@ -38,13 +39,19 @@ def _advance(progress: ProgressFactory | None, what: str, total: int):
 
 def _derived(fp: FeaturePass, ok_files: list, labels: np.ndarray, train: np.ndarray, seed: int,
              progress: ProgressFactory | None) -> dict:
-    """Probe, pixel probe, LogME and 2-D projection: everything computed from features."""
-    x, y = fp.features[train], labels[train]
+    """Probe, pixel probe, LogME and 2-D projection: everything computed from features.
+
+    The probes and LogME see at most about ``MAX_PROBE_IMAGES`` training images (a
+    stratified, seeded sample above that, said in ``notes``; see ``advisor.measure._sample``).
+    """
+    sample = stratified_rows(labels[train], MAX_PROBE_IMAGES, seed)
+    rows = np.flatnonzero(train)[sample.rows]
+    x, y = fp.features[rows], labels[rows]
     step = _advance(progress, "Probes and LogME", 3)
     feat_probe = probe(x, y, seed=seed)
     if step:
         step(1)
-    pix_probe = probe(pixel_features(fp.thumbs[train]), y, seed=seed)
+    pix_probe = probe(pixel_features(fp.thumbs[rows]), y, seed=seed)
     if step:
         step(1)
     score = logme(x, y)
@@ -55,7 +62,8 @@ def _derived(fp: FeaturePass, ok_files: list, labels: np.ndarray, train: np.ndar
     proj = project_2d(fp.features[pick], seed=seed)
     return {"probe": feat_probe.to_dict(), "pixel_probe": pix_probe.to_dict(), "logme": float(score),
             "projection": [[round(float(a), 4), round(float(b), 4)] for a, b in proj],
-            "projection_labels": [ok_files[i].item.label for i in pick]}
+            "projection_labels": [ok_files[i].item.label for i in pick],
+            "notes": [sample.note("linear probes and LogME")] if sample.sampled else []}
 
 
 def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str = "imagenet",
@@ -110,8 +118,10 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
     train = np.array([f.item.split in (None, "train") for f in ok_files])
     if "train" not in index.splits:
         train[:] = True
+    # the cap is part of the name only where it applies: smaller datasets keep their entries
+    capped = f"|cap{MAX_PROBE_IMAGES}" if train.sum() > MAX_PROBE_IMAGES else ""
     derived_name = hashlib.sha1(
-        f"{seed}|{PROBE_C}|{_DERIVED_VERSION}|{train.sum()}".encode()).hexdigest()[:16]
+        f"{seed}|{PROBE_C}|{_DERIVED_VERSION}|{train.sum()}{capped}".encode()).hexdigest()[:16]
     derived = cache.load_derived(key, derived_name) if key is not None else None
     if derived is None:
         derived = _derived(fp, ok_files, labels, train, seed, progress)
@@ -129,5 +139,6 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
         transfer_gain=float(feat_probe.accuracy - pix_probe.accuracy),
         seconds=round(time.perf_counter() - t0, 3), cache_hit=hit,
         projection=tuple(tuple(p) for p in derived["projection"]),
-        projection_labels=tuple(derived["projection_labels"]))
+        projection_labels=tuple(derived["projection_labels"]),
+        notes=tuple(derived.get("notes", ())))
     return fp, m

@@ -92,3 +92,4 @@ class Measurements(Record):
     cache_hit: bool
     projection: tuple[tuple[float, float], ...] = ()  # 2-D PCA of features (for reports)
     projection_labels: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. probes and LogME on a sample of a large dataset

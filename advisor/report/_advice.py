@@ -289,7 +289,8 @@ def _measurements(result: AdviceResult) -> Section:
         figs.append(Figure(plots.projection(m.projection, m.projection_labels), "projection",
                            "The backbone's pooled features in two dimensions, one colour per class"))
     blocks: list[Block] = [KeyValues(tuple(facts))]
-    notes = [f"features probe: {n}" for n in m.probe.notes]
+    notes = list(m.notes)
+    notes += [f"features probe: {n}" for n in m.probe.notes]
     notes += [f"pixel probe: {n}" for n in m.pixel_probe.notes]
     blocks += [Text(n, "muted") for n in notes]
     if figs:

@@ -36,6 +36,15 @@ def test_matches_brute_force(block: int) -> None:
     assert got == want and len(got) >= 20  # planted pairs with <= 4 flipped bits are found
 
 
+def test_block_shrinks_to_bound_memory_and_finds_the_same_pairs(monkeypatch) -> None:
+    from advisor.health import _data
+
+    h = random_hashes(300, seed=5, planted=40)
+    want = [a.tolist() for a in pairwise_within(h, 4)]
+    monkeypatch.setattr(_data, "MAX_PAIR_CELLS", 300 * 3)  # 3 rows per block
+    assert [a.tolist() for a in pairwise_within(h, 4)] == want
+
+
 def test_edge_sizes() -> None:
     assert all(len(a) == 0 for a in pairwise_within(np.zeros(0, dtype=np.uint64), 4))
     assert all(len(a) == 0 for a in pairwise_within(np.array([5], dtype=np.uint64), 64))
