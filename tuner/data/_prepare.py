@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,14 +26,16 @@ import numpy as np
 from advisor.data import (DatasetIndex, check_framing, ImageItem, SkippedPath, iter_decoded,
                           scan_layout, subsample)
 from advisor.errors import ConfigError, DatasetError
-from advisor.io import atomic_path
+from tuner.data._decoded import load_decoded, save_meta
 from tuner.data._prepared import PreparedData
+from tuner.data._store import Rows, RowWriter
 from tuner.data._split import choose_test_split, stratified_holdout
 
 __all__ = ["prepare_data", "DEFAULT_INPUT_SIZE"]
 
 DEFAULT_INPUT_SIZE = 160  # the tuner's input side without advice (CPU-friendly)
-_DATA_CACHE_VERSION = 2  # 2: framing
+_DATA_CACHE_VERSION = 3  # 2: framing; 3: a folder with one row file, train rows shuffled once
+_REORDER_CHUNK = 256  # rows per read while the decoded rows are put in split order
 
 
 def _files_key(items: tuple[ImageItem, ...]) -> list:
@@ -74,25 +79,43 @@ def prepare_data(path: str | Path, *, input_size: int = DEFAULT_INPUT_SIZE, test
                "test_fraction": test_fraction, "seed": seed, "max_images": max_images,
                "framing": framing}
     key = hashlib.sha1(json.dumps(key_src, sort_keys=True).encode()).hexdigest()[:20]
-    name = f"decoded-{input_size}px-{framing}-{key}.npz"
-    cache_file = Path(cache_dir) / "data" / name if cache_dir else None
-    if cache_file is not None and cache_file.is_file():
-        return _load(cache_file, index.root)
-
-    data = _decode_and_split(index, input_size, test_from, val_fraction, test_fraction, seed,
-                             progress, framing)
-    if cache_file is not None:
-        _save(cache_file, data)
-    return data
+    name = f"decoded-{input_size}px-{framing}-{key}"
+    if cache_dir is None:
+        return _decode_and_split(index, input_size, test_from, val_fraction, test_fraction, seed,
+                                 progress, framing, None)
+    final = Path(cache_dir) / "data" / name
+    if (final / "meta.json").is_file():
+        return load_decoded(final, index.root)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # a folder of its own per writer, renamed into place when complete: a killed run
+    # leaves a dot-folder, never a torn store
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", dir=final.parent))
+    try:
+        data = _decode_and_split(index, input_size, test_from, val_fraction, test_fraction,
+                                 seed, progress, framing, tmp)
+        save_meta(tmp, data)
+        try:
+            tmp.rename(final)
+        except OSError:  # another process stored the same data first: use theirs
+            pass
+        return load_decoded(final, index.root, reused=False)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | None,
                       val_fraction: float, test_fraction: float, seed: int,
-                      progress: Callable[[int], None] | None, framing: str = "squash"
-                      ) -> PreparedData:
+                      progress: Callable[[int], None] | None, framing: str,
+                      folder: Path | None) -> PreparedData:
+    """Decode every image into a row store (``folder/pixels.npy``, or memory without a
+    folder) with the rows in split order: train (in a seeded shuffled order, so that
+    a stream's blocks of consecutive rows mix the classes), val, test."""
     classes = index.classes
     cls_id = {c: i for i, c in enumerate(classes)}
-    pix: list[np.ndarray] = []
+    shape = (input_size, input_size, 3)
+    n_items = len(index.items)
+    decoded = (RowWriter.npy(folder / "decode.npy", (n_items,) + shape, np.uint8) if folder
+               else RowWriter.memory((n_items,) + shape, np.uint8))
     rows: list[ImageItem] = []
     md5s: list[str] = []
     skipped = list(index.skipped)
@@ -102,7 +125,7 @@ def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | Non
         if not sf.ok:
             skipped.append(SkippedPath(sf.item.rel, f"{sf.error_kind}: {sf.error}"))
             continue
-        pix.append(pixels)
+        decoded.write(len(rows), pixels[None])
         rows.append(sf.item)
         md5s.append(sf.info.md5)
     if not rows:
@@ -110,7 +133,7 @@ def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | Non
                            expected="at least one decodable image per class",
                            received=f"{len(skipped)} skipped files",
                            fix="check the files listed as skipped")
-    x_all = np.stack(pix)
+    x_all = Rows(decoded.close(), np.arange(len(rows), dtype=np.int64))
     y_all = np.array([cls_id[r.label] for r in rows], dtype=np.int32)
     split_of = np.array([r.split or "train" for r in rows])
     notes = list(index.notes)
@@ -153,6 +176,18 @@ def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | Non
                            received=f"{len(train_idx)} train, {len(val_idx)} val images",
                            fix="add images, or provide a val/ folder")
 
+    train_idx = train_idx[np.random.default_rng([seed, 29]).permutation(len(train_idx))]
+    order = np.concatenate([train_idx, val_idx, test_idx])
+    out = (RowWriter.npy(folder / "pixels.npy", (len(order),) + shape, np.uint8) if folder
+           else RowWriter.memory((len(order),) + shape, np.uint8))
+    for s in range(0, len(order), _REORDER_CHUNK):
+        out.write(s, x_all.read(order[s:s + _REORDER_CHUNK]))
+    store = out.close()
+    del x_all, decoded
+    if folder:
+        (folder / "decode.npy").unlink()
+    a, b = len(train_idx), len(train_idx) + len(val_idx)
+
     h = hashlib.sha1(json.dumps([list(classes), input_size, framing]).encode())
     for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
         h.update(name.encode())
@@ -164,35 +199,9 @@ def _decode_and_split(index: DatasetIndex, input_size: int, test_from: str | Non
 
     return PreparedData(
         root=index.root, classes=classes, input_size=input_size,
-        x_train=x_all[train_idx], y_train=y_all[train_idx],
-        x_val=x_all[val_idx], y_val=y_all[val_idx],
-        x_test=x_all[test_idx], y_test=y_all[test_idx],
+        x_train=Rows.all(store, 0, a), y_train=y_all[train_idx],
+        x_val=Rows.all(store, a, b), y_val=y_all[val_idx],
+        x_test=Rows.all(store, b), y_test=y_all[test_idx],
         files_train=files(train_idx), files_val=files(val_idx), files_test=files(test_idx),
         split_source=source, fingerprint=h.hexdigest()[:16], skipped=tuple(skipped),
         notes=tuple(notes), framing=framing)
-
-
-def _save(path: Path, data: PreparedData) -> None:
-    meta = {"classes": list(data.classes), "input_size": data.input_size,
-            "framing": data.framing,
-            "files": {s: list(getattr(data, f"files_{s}")) for s in ("train", "val", "test")},
-            "split_source": data.split_source, "fingerprint": data.fingerprint,
-            "skipped": [s.to_dict() for s in data.skipped], "notes": list(data.notes)}
-    with atomic_path(path, ".tmp.npz") as tmp:
-        np.savez(tmp, meta=np.array(json.dumps(meta)),
-                 **{f"{k}_{s}": getattr(data, f"{k}_{s}") for k in ("x", "y")
-                    for s in ("train", "val", "test")})
-
-
-def _load(path: Path, root: Path) -> PreparedData:
-    with np.load(path) as z:
-        meta = json.loads(str(z["meta"]))
-        arrays = {k: z[k] for k in z.files if k != "meta"}
-    return PreparedData(
-        root=root, classes=tuple(meta["classes"]), input_size=meta["input_size"],
-        **arrays,
-        **{f"files_{s}": tuple(meta["files"][s]) for s in ("train", "val", "test")},
-        split_source=meta["split_source"], fingerprint=meta["fingerprint"],
-        skipped=tuple(SkippedPath(d["path"], d["reason"]) for d in meta["skipped"]),
-        notes=tuple(meta["notes"]) + (f"decoded arrays reused from {path.name}",),
-        framing=meta.get("framing", "squash"))

@@ -11,6 +11,7 @@ import numpy as np
 from advisor.codec import Record
 from advisor.data import SkippedPath
 from advisor.errors import ConfigError
+from tuner.data._store import Rows
 
 __all__ = ["PoolRows", "PreparedData", "DataSummary", "SkippedFile"]
 
@@ -59,6 +60,10 @@ class PreparedData:
     """Decoded images (uint8, ``input_size`` square, framed by ``framing``) and integer
     labels per split.
 
+    ``x_*`` are :class:`~tuner.data.Rows`: on disk when the data came from a cache
+    folder (read in batches, never held whole), else in memory; an array passed in
+    is wrapped.
+
     ``files_*`` hold the dataset-relative path of each row, for reports.
     ``fingerprint`` identifies the arrays' content (file hashes, labels, split
     assignment, order, input size and framing): caches of derived values key on it.
@@ -67,11 +72,11 @@ class PreparedData:
     root: Path
     classes: tuple[str, ...]
     input_size: int
-    x_train: np.ndarray
+    x_train: Rows
     y_train: np.ndarray
-    x_val: np.ndarray
+    x_val: Rows
     y_val: np.ndarray
-    x_test: np.ndarray
+    x_test: Rows
     y_test: np.ndarray
     files_train: tuple[str, ...]
     files_val: tuple[str, ...]
@@ -82,6 +87,13 @@ class PreparedData:
     notes: tuple[str, ...] = field(default=())
     pool: PoolRows | None = None  # set on the folds of :meth:`cv_fold`
     framing: str = "squash"  # how each image became a square: advisor.data.frame
+
+    def __post_init__(self) -> None:
+        for s in ("train", "val", "test"):
+            x, y = Rows.of(getattr(self, f"x_{s}")), getattr(self, f"y_{s}")
+            if len(x) != len(y):
+                raise ValueError(f"{s}: {len(x)} images but {len(y)} labels")
+            object.__setattr__(self, f"x_{s}", x)
 
     @property
     def n_classes(self) -> int:
@@ -102,7 +114,7 @@ class PreparedData:
         src = dict(self.split_source)
         src["train"] = f"{src.get('train', 'train')} + the {len(self.y_val)} validation images"
         return replace(
-            self, x_train=np.concatenate([self.x_train, self.x_val]),
+            self, x_train=self.x_train + self.x_val,
             y_train=np.concatenate([self.y_train, self.y_val]),
             files_train=self.files_train + self.files_val, split_source=src, pool=None,
             fingerprint=hashlib.sha1(f"{self.fingerprint}+val".encode()).hexdigest()[:16])
@@ -112,7 +124,7 @@ class PreparedData:
         fold is the validation split, the other folds train; test is unchanged."""
         from sklearn.model_selection import StratifiedKFold
 
-        x = np.concatenate([self.x_train, self.x_val])
+        x = self.x_train + self.x_val
         y = np.concatenate([self.y_train, self.y_val])
         files = self.files_train + self.files_val
         if not (2 <= k <= np.bincount(y).min() and 0 <= i < k):
@@ -124,7 +136,7 @@ class PreparedData:
         src = dict(self.split_source)
         src["train"] = f"train + val, {k - 1} of {k} stratified folds (seed {seed})"
         src["val"] = f"train + val, fold {i + 1} of {k}"
-        return replace(self, x_train=x[tr], y_train=y[tr], x_val=x[va], y_val=y[va],
+        return replace(self, x_train=x.take(tr), y_train=y[tr], x_val=x.take(va), y_val=y[va],
                        files_train=tuple(files[j] for j in tr),
                        files_val=tuple(files[j] for j in va), split_source=src,
                        pool=PoolRows(hashlib.sha1(f"{self.fingerprint}+pool".encode())

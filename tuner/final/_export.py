@@ -18,7 +18,7 @@ import numpy as np
 from advisor.errors import DatasetError
 from advisor.io import write_json_atomic
 from tuner.data import PreparedData
-from tuner.final._metrics import evaluate, score_test
+from tuner.final._metrics import score_probs, score_test
 from tuner.final._result import TRAIN_PROTOCOL, FinalResult
 from tuner.trial import EpochRecord, TrialParams
 
@@ -51,23 +51,24 @@ def export_model(model: Any, out_dir: Path, formats: tuple[str, ...]) -> dict[st
     return out
 
 
-def finish_final(model: Any, data: PreparedData, x_test: np.ndarray, *, params: TrialParams,
+def finish_final(model: Any, data: PreparedData, probs: np.ndarray | None, input_size: int, *,
+                 params: TrialParams,
                  backbone: str, weights: str, val_accuracy: float,
                  history: tuple[EpochRecord, ...], notes: tuple[str, ...],
                  mixed_precision: bool, out_dir: Path, export: tuple[str, ...], t0: float,
                  protocol: str = TRAIN_PROTOCOL) -> FinalResult:
-    """Evaluate the trained ``model`` once on the test split (``x_test``, the test
-    images at the model's input size) and export it with its ``labels.json``."""
+    """Score the trained ``model``'s one pass over the test split (``probs``, its
+    outputs for the test images at ``input_size``) and export it with its ``labels.json``."""
     d = data
-    if len(d.y_test) == 0:
+    if len(d.y_test) == 0 or probs is None:
         raise DatasetError("The test split is empty", expected="at least one test image",
                            received=d.split_source.get("test", "?"),
                            fix="add images, or pass a test split folder")
-    acc, loss, probs = evaluate(model, x_test.astype(np.float32), d.y_test)
+    acc, loss = score_probs(probs, d.y_test)
     per_class, cm, macro_f1, wrong = score_test(d.y_test, probs, d.classes, d.files_test)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    size = int(x_test.shape[1])
+    size = int(input_size)
     labels_path = out_dir / "labels.json"
     write_json_atomic(labels_path, {
         "classes": list(d.classes), "input_size": size, "backbone": backbone,

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tuner.data import Rows, RowWriter
 from tuner.training._augment import AugmentSpec, apply_params, draw_params
 from tuner.training._cache import CacheKey
 from tuner.training._model import build_prefix
@@ -91,7 +92,7 @@ class CachedActivations:
         return self._rows(pooled), self._rows(acts), note
 
     def _compute(self, aug: AugmentSpec, keys: dict[str, CacheKey], backbone: Any | None
-                 ) -> dict[str, dict[str, np.ndarray]]:
+                 ) -> dict[str, dict[str, RowWriter]]:
         """Run the frozen prefix over every training view and the validation images,
         writing the activations of ``keys`` (boundary names and ``"pooled"``)."""
         import tensorflow as tf
@@ -103,12 +104,12 @@ class CachedActivations:
         views = self.views if aug.enabled else 1
         x_views, x_plain = (self._pool_images(),) * 2 if d.pool else (d.x_train, d.x_val)
         names = bounds + ["pooled"]  # the order of the prefix's outputs
-        targets: dict[str, dict[str, np.ndarray]] = {}
+        targets: dict[str, dict[str, RowWriter]] = {}
         for name, t in zip(names, prefix.outputs):
-            shapes = {"train": (views, len(x_views)) + tuple(t.shape[1:]),
-                      "val": (len(x_plain),) + tuple(t.shape[1:])}
-            targets[name] = (self.cache.allocate(keys[name], shapes) if name in keys
-                             else {k: np.empty(v, np.float16) for k, v in shapes.items()})
+            if name in keys:  # outputs not asked for (already cached) are not kept
+                targets[name] = self.cache.allocate(keys[name], {
+                    "train": (views, len(x_views)) + tuple(t.shape[1:]),
+                    "val": (len(x_plain),) + tuple(t.shape[1:])})
 
         size = d.input_size
         # augmentation traced apart from the backbone: one backbone trace serves augmented
@@ -122,34 +123,40 @@ class CachedActivations:
             out = prefix(x, training=False)
             return [tf.cast(o, tf.float16) for o in (out if isinstance(out, list) else [out])]
 
-        def fill(x: np.ndarray, params: np.ndarray | None, dest: dict[str, np.ndarray]) -> None:
-            for s in range(0, len(x), _CACHE_BATCH):
-                b = slice(s, s + _CACHE_BATCH)
-                img = x[b].astype(np.float32) if params is None else augment(x[b], params[b])
+        def fill(x: Rows, params: np.ndarray | None, split: str, first: int) -> None:
+            for s, rows in x.chunks(_CACHE_BATCH):
+                img = (rows.astype(np.float32) if params is None
+                       else augment(rows, params[s:s + len(rows)]))
                 for name, o in zip(names, forward(img)):
-                    dest[name][b] = o.numpy()
+                    if name in targets:
+                        targets[name][split].write(first + s, o.numpy())
 
-        fill(x_plain, None, {n: targets[n]["val"] for n in names})
+        fill(x_plain, None, "val", 0)
+        n = len(x_views)
         for v in range(views):
             if d.pool and not aug.enabled:  # the pool's plain pass already made this view
-                for n in names:
-                    targets[n]["train"][v] = targets[n]["val"]
+                for w in targets.values():
+                    for s in range(0, n, _CACHE_BATCH):
+                        rows = np.arange(s, min(n, s + _CACHE_BATCH))
+                        w["train"].write(v * n + s, w["val"].store.read(rows))
                 continue
-            params = (draw_params(aug, len(x_views), np.random.default_rng([self.seed, v, 23]))
+            params = (draw_params(aug, n, np.random.default_rng([self.seed, v, 23]))
                       if aug.enabled else None)
-            fill(x_views, params, {n: targets[n]["train"][v] for n in names})
+            fill(x_views, params, "train", v * n)
         return targets
 
-    def _pool_images(self) -> np.ndarray:
+    def _pool_images(self) -> Rows:
         """A fold's train + val images in pool order (see :class:`PoolRows`)."""
         d, pool = self.data, self.data.pool
-        x = np.empty((pool.size,) + d.x_train.shape[1:], d.x_train.dtype)
-        x[pool.train], x[pool.val] = d.x_train, d.x_val
-        return x
+        at = np.empty(pool.size, np.int64)
+        at[pool.train] = np.arange(len(pool.train))
+        at[pool.val] = len(pool.train) + np.arange(len(pool.val))
+        return (d.x_train + d.x_val).take(at)
 
-    def _rows(self, entry: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
+    def _rows(self, entry: dict | None) -> dict | None:
         """A cache entry as this runner's splits: a fold's rows of a pool entry."""
         pool = self.data.pool
         if entry is None or pool is None:
             return entry
-        return {"train": entry["train"][:, pool.train], "val": entry["val"][pool.val]}
+        return {"train": tuple(v.take(pool.train) for v in entry["train"]),
+                "val": entry["val"].take(pool.val)}

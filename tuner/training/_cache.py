@@ -1,9 +1,10 @@
 """Activations of the frozen prefix, computed once and reused by every trial.
 
-An entry holds float16 arrays ``train`` (views, n_train, ...) and ``val``
-(n_val, ...). It lives in memory, and on disk as ``.npy`` files (opened as
-memory maps) when a cache folder is given, so a resumed run reuses it. The key
-covers everything the values depend on; see :class:`CacheKey`.
+An entry holds float16 rows: ``train``, a tuple of K views of every training image
+(:class:`~tuner.data.Rows`, one per view), and ``val`` (one per validation image).
+It lives in memory, or on disk as ``.npy`` files when a cache folder is given
+(read in batches, never loaded or mapped whole), so a resumed run reuses it. The
+key covers everything the values depend on; see :class:`CacheKey`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tuner.data import Rows, RowStore, RowWriter
+
 __all__ = ["CacheKey", "ActivationCache"]
 
-_VERSION = 1
+_VERSION = 2  # 2: train.npy holds the views as rows, (views * n, ...)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class CacheKey:
         return f"{self.backbone}-{self.input_size}px-{self.boundary}-{self.augmentation}-{self.digest()}"
 
 
+Entry = dict  # {"train": tuple[Rows, ...] (one per view), "val": Rows}
+
+
 class ActivationCache:
     """Computed-once store of prefix activations; counts what it computed and loaded."""
 
@@ -53,50 +59,52 @@ class ActivationCache:
         self.root = Path(root) / "activations" if root is not None else None
         self.computed = 0  # entries computed by this process
         self.loaded = 0  # entries read from disk
-        self._mem: dict[CacheKey, dict[str, np.ndarray]] = {}
+        self._mem: dict[CacheKey, Entry] = {}
         self._pending: dict[CacheKey, Path] = {}  # allocated, not yet committed
 
-    def get(self, key: CacheKey) -> dict[str, np.ndarray] | None:
+    def get(self, key: CacheKey) -> Entry | None:
         if key in self._mem:
             return self._mem[key]
-        arrays = self._open(key)
-        if arrays is not None:
+        entry = self._open(key)
+        if entry is not None:
             self.loaded += 1
-        return arrays
+        return entry
 
-    def _open(self, key: CacheKey) -> dict[str, np.ndarray] | None:
+    def _open(self, key: CacheKey) -> Entry | None:
         if self.root is None:
             return None
         d = self.root / key.dirname
         if not (d / "meta.json").is_file():
             return None
-        arrays = {s: np.load(d / f"{s}.npy", mmap_mode="r") for s in ("train", "val")}
-        self._mem[key] = arrays
-        return arrays
+        views = json.loads((d / "meta.json").read_text())["views"]
+        entry = _entry(RowStore.open_npy(d / "train.npy"), RowStore.open_npy(d / "val.npy"), views)
+        self._mem[key] = entry
+        return entry
 
-    def allocate(self, key: CacheKey, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
-        """Writable float16 arrays for a new entry (memory maps in a temporary
-        folder when on disk); fill them, then :meth:`commit`."""
+    def allocate(self, key: CacheKey, shapes: dict[str, tuple[int, ...]]) -> dict[str, RowWriter]:
+        """Writers of a new entry: ``shapes["train"]`` is (views, n, ...), and view v of
+        training image i is row ``v * n + i`` of ``"train"``. Write them, then :meth:`commit`."""
+        rows = {"train": (shapes["train"][0] * shapes["train"][1],) + tuple(shapes["train"][2:]),
+                "val": tuple(shapes["val"])}
         if self.root is None:
-            return {s: np.empty(shape, np.float16) for s, shape in shapes.items()}
+            return {s: RowWriter.memory(shape) for s, shape in rows.items()}
         self.root.mkdir(parents=True, exist_ok=True)
         # a folder of its own per writer: a killed one leaves a dot-folder, never an entry
         tmp = Path(tempfile.mkdtemp(prefix=f".{key.dirname}.{os.getpid()}.", dir=self.root))
         self._pending[key] = tmp
-        return {s: np.lib.format.open_memmap(tmp / f"{s}.npy", mode="w+", dtype=np.float16,
-                                             shape=shape) for s, shape in shapes.items()}
+        return {s: RowWriter.npy(tmp / f"{s}.npy", shape) for s, shape in rows.items()}
 
-    def commit(self, key: CacheKey, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def commit(self, key: CacheKey, writers: dict[str, RowWriter]) -> Entry:
         self.computed += 1
+        train, val = writers["train"].close(), writers["val"].close()
+        views = key.views
         if self.root is None:
-            self._mem[key] = arrays
-            return arrays
-        for a in arrays.values():
-            a.flush()
+            self._mem[key] = _entry(train, val, views)
+            return self._mem[key]
         tmp = self._pending.pop(key)
         (tmp / "meta.json").write_text(json.dumps(
-            {"key": asdict(key), "shapes": {s: list(a.shape) for s, a in arrays.items()}}, indent=1))
-        del arrays
+            {"key": asdict(key), "views": views,
+             "shapes": {"train": list(train.shape), "val": list(val.shape)}}, indent=1))
         final = self.root / key.dirname
         try:
             tmp.rename(final)
@@ -107,5 +115,12 @@ class ActivationCache:
         return out
 
     def nbytes(self) -> int:
-        """Bytes of the entries this cache holds in memory or maps."""
-        return sum(a.nbytes for e in self._mem.values() for a in e.values())
+        """Bytes of the entries this cache holds in memory (on-disk entries: none)."""
+        return sum(r.store.array.nbytes for e in self._mem.values()
+                   for r in (e["train"][0], e["val"]) if not r.store.on_disk)
+
+
+def _entry(train: RowStore, val: RowStore, views: int) -> Entry:
+    n = train.n // views
+    return {"train": tuple(Rows.all(train, v * n, (v + 1) * n) for v in range(views)),
+            "val": Rows.all(val)}

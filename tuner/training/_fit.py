@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from tuner.data import Rows, RowStore
 from tuner.training._augment import AugmentSpec, apply_params, draw_params
+from tuner.training._stream import epoch_stream, in_order
 from tuner.trial import EpochRecord, better
 
-__all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase",
-           "balanced_weights"]
+__all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "balanced_weights", "eval_dataset",
+           "predict_rows", "resize_u8"]
 
 _EPS = 1e-9  # for losses; accuracies are exact fractions (see _exact)
 _EVAL_BATCH = 128
@@ -42,71 +44,120 @@ def _epoch_order(n: int, epochs: int, seed: int, start_epoch: int) -> list[np.ra
 
 @dataclass
 class ArrayFeed:
-    """Cached activations ``views`` (K, N, ...): each epoch shuffles and uses one
-    randomly chosen view of every image."""
+    """Cached activations: ``views`` are K equal-length selections (the augmented views
+    of every image); each epoch shuffles the images, and each block of an epoch's
+    stream reads one view, drawn at random (:func:`epoch_stream`)."""
 
-    views: np.ndarray
+    views: tuple[Rows, ...]
     y: np.ndarray  # one-hot float32 (N, C)
     w: np.ndarray  # sample weights (N,)
+    size = None  # activations are never resized (ImageFeed's field)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.views, np.ndarray):  # (K, N, ...) in memory: K views of N rows
+            k, n = self.views.shape[:2]
+            store = RowStore.of_array(self.views.reshape((k * n,) + self.views.shape[2:]))
+            self.views = tuple(Rows.all(store, v * n, (v + 1) * n) for v in range(k))
 
     def sample_batch(self) -> tuple:
-        return np.asarray(self.views[0, :2]), self.y[:2], self.w[:2]
+        return self.views[0].read(slice(0, 2)).astype(np.float32), self.y[:2], self.w[:2]
 
     def dataset(self, epochs: int, batch_size: int, seed: int, start_epoch: int):
         import tensorflow as tf
 
-        k, n = self.views.shape[:2]
-        rngs = _epoch_order(n, epochs, seed, start_epoch)
-        perms = np.stack([r.permutation(n) for r in rngs]).astype(np.int32)
-        views = np.stack([r.integers(0, k, size=n) for r in rngs]).astype(np.int32)
-        x = tf.constant(np.asarray(self.views))
         y, w = tf.constant(self.y), tf.constant(self.w)
 
-        def load(v, i):
-            return tf.gather_nd(x, tf.stack([v, i], axis=1)), tf.gather(y, i), tf.gather(w, i)
+        def load(e, i, x):
+            return tf.cast(x, tf.float32), tf.gather(y, i), tf.gather(w, i)
 
-        return _per_epoch(tf, (views, perms), batch_size).map(load).prefetch(tf.data.AUTOTUNE)
+        return (epoch_stream(tf, self.views, epochs=epochs, batch_size=batch_size, seed=seed,
+                             start_epoch=start_epoch)
+                .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                .prefetch(tf.data.AUTOTUNE))
 
 
 @dataclass
 class ImageFeed:
-    """Decoded uint8 images, augmented on the fly with fresh parameters each epoch."""
+    """Decoded uint8 images, augmented on the fly with fresh parameters each epoch;
+    resized first (in the graph) when ``size`` differs from theirs."""
 
-    images: np.ndarray  # (N, S, S, 3) uint8
+    images: Rows  # (N, S, S, 3) uint8
     y: np.ndarray
     w: np.ndarray
     augment: AugmentSpec
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        self.images = Rows.of(self.images)
 
     def sample_batch(self) -> tuple:
-        return self.images[:2].astype(np.float32), self.y[:2], self.w[:2]
+        x = self.images.read(slice(0, 2))
+        if self.size not in (None, x.shape[1]):
+            x = np.asarray(resize_u8(x, self.size))
+        return x.astype(np.float32), self.y[:2], self.w[:2]
 
     def dataset(self, epochs: int, batch_size: int, seed: int, start_epoch: int):
         import tensorflow as tf
 
         n = len(self.images)
         rngs = _epoch_order(n, epochs, seed, start_epoch)
-        perms = np.stack([r.permutation(n) for r in rngs]).astype(np.int32)
-        params = np.stack([draw_params(self.augment, n, r) for r in rngs])
-        images = tf.constant(self.images)
+        params = tf.constant(np.stack([draw_params(self.augment, n, r) for r in rngs]))
         y, w = tf.constant(self.y), tf.constant(self.w)
-        aug = self.augment.enabled
+        aug, size = self.augment.enabled, self.size
+        resize = size not in (None, self.images.shape[1])
 
-        def load(i, p):
-            x = tf.gather(images, i)
-            x = apply_params(x, p) if aug else tf.cast(x, tf.float32)
+        def load(e, i, x):
+            if resize:
+                x = resize_u8(x, size)
+            if aug:
+                x = apply_params(x, tf.gather_nd(params, tf.stack([tf.cast(e, tf.int32), i], 1)))
+            else:
+                x = tf.cast(x, tf.float32)
             return x, tf.gather(y, i), tf.gather(w, i)
 
-        return (_per_epoch(tf, (perms, params), batch_size)
+        return (epoch_stream(tf, [self.images], epochs=epochs, batch_size=batch_size, seed=seed,
+                             start_epoch=start_epoch)
                 .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
                 .prefetch(tf.data.AUTOTUNE))
 
 
-def _per_epoch(tf, arrays: tuple[np.ndarray, ...], batch_size: int):
-    """Batches of each epoch's rows (arrays are (epochs, N, ...)); no batch spans two epochs."""
-    epochs = arrays[0].shape[0]
-    tensors = tuple(tf.constant(a) for a in arrays)
-    return tf.data.Dataset.range(epochs).flat_map(
-        lambda e: tf.data.Dataset.from_tensor_slices(tuple(t[e] for t in tensors)).batch(batch_size))
+def resize_u8(x, size: int):
+    """uint8 images resized to ``size`` (antialiased), rounded back to uint8."""
+    import tensorflow as tf
+
+    small = tf.image.resize(x, (size, size), antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(small), 0, 255), tf.uint8)
+
+
+def eval_dataset(rows: Rows, y: np.ndarray | None = None, size: int | None = None,
+                 batch_size: int = _EVAL_BATCH):
+    """``rows`` as float32 batches in store order (resized to ``size``), paired with the
+    rows of ``y`` when given; :func:`in_order` positions come first without ``y``."""
+    import tensorflow as tf
+
+    resize = size not in (None, rows.shape[1])
+
+    def prep(x):
+        return tf.cast(resize_u8(x, size) if resize else x, tf.float32)
+
+    ds = in_order(tf, rows, batch_size)
+    if y is None:
+        return ds.map(lambda i, x: (i, prep(x))).prefetch(tf.data.AUTOTUNE)
+    yt = tf.constant(y)
+    return ds.map(lambda i, x: (prep(x), tf.gather(yt, i))).prefetch(tf.data.AUTOTUNE)
+
+
+def predict_rows(model: Any, rows: Rows, size: int | None = None) -> np.ndarray:
+    """``model``'s outputs (float64) for every row of ``rows``, in the order of ``rows``."""
+    if not len(rows):
+        return np.zeros((0, 0))
+    ds = eval_dataset(rows, size=size).map(lambda i, x: x)
+    out = np.asarray(model.predict(ds, steps=math.ceil(len(rows) / _EVAL_BATCH), verbose=0),
+                     np.float64)
+    # in_order reads in store order: position argsort(index)[j] is the j-th output
+    placed = np.empty_like(out)
+    placed[np.argsort(rows.index, kind="stable")] = out
+    return placed
 
 
 @dataclass
@@ -160,7 +211,7 @@ def _callback(model: Any, phase: str, start_epoch: int, patience: int, best: Bes
     return _Track()
 
 
-def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: np.ndarray, y_val: np.ndarray, *,
+def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: Rows, y_val: np.ndarray, *,
               phase: str, lr: float, epochs: int, patience: int, batch_size: int,
               label_smoothing: float, seed: int, start_epoch: int, best: Best | None,
               history: list[EpochRecord],
@@ -188,8 +239,10 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: np.ndarray, y_val:
     track = _callback(model, phase, start_epoch, patience, best, history, on_epoch, keep_last,
                       n_val=len(y_val))
     model.fit(feed.dataset(epochs, batch_size, seed, start_epoch), epochs=epochs,
-              steps_per_epoch=math.ceil(n / batch_size), validation_data=(x_val, y_val_1h),
-              validation_batch_size=_EVAL_BATCH, callbacks=[track], shuffle=False, verbose=0)
+              steps_per_epoch=math.ceil(n / batch_size),
+              validation_data=eval_dataset(Rows.of(x_val), y_val_1h, size=feed.size),
+              validation_steps=math.ceil(len(y_val) / _EVAL_BATCH),
+              callbacks=[track], shuffle=False, verbose=0)
     assert track.best is not None
     model.set_weights(track.best.weights)
     return track.best

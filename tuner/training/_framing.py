@@ -146,8 +146,7 @@ def choose_framing(prepare: Callable[[str], Any], spec, weights, *, seed: int = 
                           fix="prepare both with the same split arguments")
     acc: dict[str, np.ndarray] = {}
     for f, d in data.items():
-        feats = _pooled_features(np.concatenate([d.x_train, d.x_val])[rows], spec, weights,
-                                 seed)
+        feats = _pooled_features((d.x_train + d.x_val).read(rows), spec, weights, seed)
         acc[f] = np.concatenate([probe_folds(feats, y, folds=FOLDS, seed=seed + r)
                                  for r in range(REPEATS)])
     diff = acc["crop"] - acc["squash"]

@@ -4,7 +4,8 @@ The new head is dropout + one softmax dense layer. On cached features, an epoch
 of it is a few small matrix products; a Keras ``fit`` of the same layer costs a
 model compile and a ``tf.function`` trace per trial (about 2.5 s of a 2.6 s
 trial on 2 cores). This trains it with the same recipe as :func:`fit_phase`:
-the same per-epoch order and cached view per image (:class:`ArrayFeed`), Adam
+the same stream of batches (:func:`~tuner.training._stream.epoch_stream`: order and
+cached view per block), Adam
 with Keras' update and defaults, categorical cross-entropy with label smoothing
 and per-sample (class) weights averaged over the batch, dropout on the features,
 validation after every epoch, early stopping with ties to the lower loss, best
@@ -20,14 +21,17 @@ from typing import Any
 
 import numpy as np
 
+from tuner.data import Rows
 from tuner.final import score_probs
-from tuner.training._fit import ArrayFeed, Best, _epoch_order
+from tuner.training._fit import ArrayFeed, Best
+from tuner.training._stream import epoch_stream
 from tuner.trial import EpochRecord
 
 __all__ = ["fit_head"]
 
 # keras.optimizers.Adam defaults
 _BETA1, _BETA2, _EPSILON = 0.9, 0.999, 1e-7
+_VAL_CHUNK = 4096  # validation rows scored at once
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -36,7 +40,15 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def fit_head(head: Any, feed: ArrayFeed, x_val: np.ndarray, y_val: np.ndarray, *,
+def _val_probs(x_val: Rows, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Softmax of the head on the validation features, read in chunks (float64)."""
+    out = np.empty((len(x_val), len(b)), np.float64)
+    for s, x in x_val.chunks(_VAL_CHUNK):
+        out[s:s + len(x)] = _softmax(x.astype(np.float32) @ w + b)
+    return out
+
+
+def fit_head(head: Any, feed: ArrayFeed, x_val: Rows, y_val: np.ndarray, *,
              dropout: float, lr: float, epochs: int, patience: int, batch_size: int,
              label_smoothing: float, seed: int, start_epoch: int, best: Best | None,
              history: list[EpochRecord], on_epoch: Callable[[int, float], None] | None,
@@ -49,20 +61,21 @@ def fit_head(head: Any, feed: ArrayFeed, x_val: np.ndarray, y_val: np.ndarray, *
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     step = 0
-    k, n = feed.views.shape[:2]
+    n = len(feed.views[0])
     n_classes = feed.y.shape[1]
     y_smooth = (feed.y * (1.0 - label_smoothing) + label_smoothing / n_classes).astype(np.float32)
-    x_val = np.asarray(x_val, np.float32)
     keep = 1.0 - dropout
     drop_rng = np.random.default_rng([seed, start_epoch, 13])
     waited = 0
-    for e, rng in enumerate(_epoch_order(n, epochs, seed, start_epoch)):
-        perm = rng.permutation(n)
-        view = rng.integers(0, k, size=n)
+    import tensorflow as tf
+
+    batches = iter(epoch_stream(tf, feed.views, epochs=epochs, batch_size=batch_size, seed=seed,
+                                start_epoch=start_epoch).prefetch(tf.data.AUTOTUNE))
+    for e in range(epochs):
         correct, loss_sum = 0, 0.0
-        for s in range(0, n, batch_size):
-            idx = perm[s:s + batch_size]
-            x = np.asarray(feed.views[view[s:s + batch_size], idx], np.float32)
+        for _ in range(math.ceil(n / batch_size)):
+            _, idx, x = next(batches)
+            idx, x = idx.numpy(), x.numpy().astype(np.float32)
             if dropout > 0:
                 x = x * (drop_rng.random(x.shape, np.float32) < keep) / np.float32(keep)
             p = _softmax(x @ w + b)
@@ -78,7 +91,7 @@ def fit_head(head: Any, feed: ArrayFeed, x_val: np.ndarray, y_val: np.ndarray, *
                 vv += (g * g - vv) * (1 - _BETA2)
                 prm -= (alpha * mm / (np.sqrt(vv) + _EPSILON)).astype(np.float32)
         epoch = start_epoch + e
-        acc, loss = score_probs(_softmax(x_val @ w + b).astype(np.float64), y_val)
+        acc, loss = score_probs(_val_probs(Rows.of(x_val), w, b), y_val)
         history.append(EpochRecord(epoch=epoch, phase=phase, train_accuracy=correct / n,
                                    train_loss=loss_sum / n, val_accuracy=acc, val_loss=loss))
         if keep_last or best is None or best.beaten_by(acc, loss):

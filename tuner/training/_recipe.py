@@ -69,8 +69,8 @@ def train_trial(runner: Any, params: TrialParams,
         # it a from-scratch range) trains all of them, head included
         notes.append(f"from scratch at {runner.scratch_size}px, BatchNorm momentum "
                      f"{SCRATCH_BN_MOMENTUM}, lr {params.backbone_lr}")
-        best = fit_phase(net.model, ImageFeed(runner.split("train", True), y, w, aug),
-                         runner.split("val", True).astype(np.float32), d.y_val, phase="scratch",
+        best = fit_phase(net.model, ImageFeed(d.x_train, y, w, aug, size=runner.scratch_size),
+                         d.x_val, d.y_val, phase="scratch",
                          lr=params.backbone_lr,
                          epochs=refit.get("scratch", 1) if refit else params.epochs,
                          start_epoch=0, best=None,
@@ -100,8 +100,7 @@ def train_trial(runner: Any, params: TrialParams,
         if cached_suffix:
             model, feed, x_val = net.suffix, ArrayFeed(acts["train"], y, w), acts["val"]
         else:
-            model, feed = net.model, ImageFeed(d.x_train, y, w, aug)
-            x_val = d.x_val.astype(np.float32)
+            model, feed, x_val = net.model, ImageFeed(d.x_train, y, w, aug), d.x_val
         best = fit_phase(model, feed, x_val, d.y_val, phase="finetune", lr=params.backbone_lr,
                          epochs=n_ft, start_epoch=len(history), best=best, **common)
     return Trained(net, best, history, notes, mixed_precision=mixed)

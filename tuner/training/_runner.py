@@ -25,7 +25,7 @@ from tuner.training._activations import CachedActivations
 from tuner.training._augment import AugmentSpec, get_augmentation
 from tuner.training._cache import ActivationCache
 from tuner.training._device import DeviceInfo, detect_device
-from tuner.training._fit import balanced_weights
+from tuner.training._fit import balanced_weights, predict_rows
 from tuner.training._layout import BackboneLayout
 from tuner.training._model import Network, build_network
 from tuner.training._recipe import SCRATCH_BN_MOMENTUM, SCRATCH_MAX_SIZE, train_trial
@@ -62,7 +62,6 @@ class TrialRunner(CachedActivations):
         self._cache: ActivationCache | None = None
         self._layout: BackboneLayout | None = None  # shared by the folds and the refit
         self._weights_source: WeightsSource | None = None
-        self._small: dict[str, np.ndarray] | None = None
         self._expected: list[str] = []
 
     def for_fold(self, k: int, i: int, seed: int) -> "TrialRunner":
@@ -195,8 +194,11 @@ class TrialRunner(CachedActivations):
                     f"{v} {k} epoch(s)" for k, v in refit.items()) + f" ({request.refit_from})")
             weights = ("random (from scratch)" if trained.scratch
                        else runner.weights_source().kind)
+            size = runner.scratch_size if trained.scratch else runner.data.input_size
+            probs = (predict_rows(trained.net.model, runner.data.x_test, size)
+                     if len(runner.data.y_test) else None)
             return finish_final(
-                trained.net.model, runner.data, runner.split("test", trained.scratch),
+                trained.net.model, runner.data, probs, size,
                 params=request.params, backbone=runner.spec.name, weights=weights,
                 val_accuracy=(request.search_val if refit and request.search_val is not None
                               else trained.best.accuracy),
@@ -251,18 +253,3 @@ class TrialRunner(CachedActivations):
     @property
     def scratch_size(self) -> int:
         return min(self.data.input_size, SCRATCH_MAX_SIZE)
-
-    def split(self, name: str, scratch: bool = False) -> np.ndarray:
-        """Images of split ``name`` at the size the model of the trial takes."""
-        x = getattr(self.data, f"x_{name}")
-        if not scratch or self.scratch_size == self.data.input_size:
-            return x
-        if self._small is None:
-            self._small = {}
-        if name not in self._small:
-            import tensorflow as tf
-
-            s = self.scratch_size
-            small = tf.image.resize(x, (s, s), antialias=True) if len(x) else np.zeros((0, s, s, 3))
-            self._small[name] = np.clip(np.round(np.asarray(small)), 0, 255).astype(np.uint8)
-        return self._small[name]

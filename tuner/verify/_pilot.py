@@ -110,7 +110,7 @@ def pilot_data(path: str | Path, budget: PilotBudget, *, seed: int = 0,
         parts_x.append(d.x_val)
         parts_y.append(d.y_val)
         parts_f += d.files_val
-    x, y = np.concatenate(parts_x), np.concatenate(parts_y)
+    x, y = sum(parts_x[1:], parts_x[0]), np.concatenate(parts_y)  # Rows: no copy
     notes = list(d.notes)
     source = dict(d.split_source)
     source["test"] = ("folder test/, unused" if d.split_source["test"].startswith("folder")
@@ -121,7 +121,7 @@ def pilot_data(path: str | Path, budget: PilotBudget, *, seed: int = 0,
     else:
         train_idx, val_idx, n = stratified_holdout(y, budget.val_fraction, seed, "pilot-val")
         notes += n
-        x_val, y_val, f_val = x[val_idx], y[val_idx], tuple(parts_f[i] for i in val_idx)
+        x_val, y_val, f_val = x.take(val_idx), y[val_idx], tuple(parts_f[i] for i in val_idx)
         source["val"] = f"stratified {budget.val_fraction:.0%} of the images, seed {seed}"
     source["train"] = "the images not used for validation (test/ folder unused)"
     if budget.max_train is not None and len(train_idx) > budget.max_train:
@@ -130,9 +130,8 @@ def pilot_data(path: str | Path, budget: PilotBudget, *, seed: int = 0,
         train_idx = train_idx[keep]
     f_train = tuple(parts_f[i] for i in train_idx)
     h = hashlib.sha1(json.dumps([d.fingerprint, f_train, list(f_val)]).encode())
-    empty = np.zeros((0,) + x.shape[1:], x.dtype)
-    return replace(d, x_train=x[train_idx], y_train=y[train_idx], x_val=x_val, y_val=y_val,
-                   x_test=empty, y_test=np.zeros(0, np.int32), files_train=f_train,
+    return replace(d, x_train=x.take(train_idx), y_train=y[train_idx], x_val=x_val, y_val=y_val,
+                   x_test=x.take(slice(0, 0)), y_test=np.zeros(0, np.int32), files_train=f_train,
                    files_val=tuple(f_val), files_test=(), split_source=source,
                    fingerprint=h.hexdigest()[:16], notes=tuple(notes))
 

@@ -80,7 +80,8 @@ def test_cache_is_computed_once_and_reused_from_disk(data32, n_blocks: int, tmp_
     fresh.run(params(n_blocks, augmentation="light", epochs=1))  # new key: new entry
     assert fresh.cache.computed == 1
     entry = next((tmp_path / "activations").glob("*-pooled-light-*"))
-    assert np.load(entry / "train.npy", mmap_mode="r").shape[:2] == (4, len(data32.y_train))
+    # the 4 views of every training image, as rows (view-major)
+    assert np.load(entry / "train.npy", mmap_mode="r").shape[0] == 4 * len(data32.y_train)
 
 
 def test_expected_blocks_are_cached_in_the_same_pass(data32, n_blocks: int,
@@ -203,15 +204,20 @@ def test_from_scratch_sets_bn_momentum(runner) -> None:
     assert any(f"momentum {SCRATCH_BN_MOMENTUM}" in n for n in out.notes)
 
 
-def test_scratch_inputs_are_resized_down_once(colours: Path) -> None:
+def test_scratch_inputs_are_resized_in_the_stream(colours: Path) -> None:
+    from tuner.training._fit import eval_dataset
+
     data = prepare_data(colours, input_size=144, seed=0)
     r = TrialRunner(data, weights="none")
-    small = r.split("val", scratch=True)
-    assert small.shape == (len(data.y_val), 128, 128, 3) and small.dtype == np.uint8
-    assert r.split("val", scratch=True) is small and r.split("val") is data.x_val
+    assert r.scratch_size == 128
+    batches = list(eval_dataset(data.x_val, size=r.scratch_size))
+    small = np.concatenate([x.numpy() for _, x in batches])
+    order = np.concatenate([i.numpy() for i, _ in batches])
+    assert small.shape == (len(data.y_val), 128, 128, 3) and small.dtype == np.float32
+    assert np.all(small == np.round(small)) and small.max() <= 255  # uint8 values
     # a resize keeps each image's colour: the class colour channel stays dominant
     assert np.array_equal(small.mean(axis=(1, 2)).argmax(axis=1),
-                          data.x_val.mean(axis=(1, 2)).argmax(axis=1))
+                          data.x_val[order].mean(axis=(1, 2)).argmax(axis=1))
 
 
 def test_class_weights_when_imbalanced(tmp_path: Path) -> None:
