@@ -4,6 +4,8 @@ that order) and ``meta.json`` (labels, files, splits), complete once renamed int
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,32 @@ from advisor.data import SkippedPath
 from tuner.data._prepared import PreparedData
 from tuner.data._store import Rows, RowStore
 
-__all__ = ["load_decoded", "save_meta"]
+__all__ = ["load_decoded", "save_meta", "remove_stale"]
+
+
+def remove_stale(parent: Path, name: str) -> list[Path]:
+    """Remove the temporary folders ``.NAME.PID.*`` of writers that no longer run (a
+    killed decode leaves one, never a store); returns what was removed."""
+    gone = []
+    for p in parent.glob(f".{name}.*"):
+        try:
+            pid = int(p.name[len(name) + 2:].split(".", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def save_meta(folder: Path, data: PreparedData) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 from advisor.data import (DatasetIndex, check_framing, ImageItem, SkippedPath, iter_decoded,
                           scan_layout, subsample)
 from advisor.errors import ConfigError, DatasetError
-from tuner.data._decoded import load_decoded, save_meta
+from tuner.data._decoded import load_decoded, remove_stale, save_meta
 from tuner.data._prepared import PreparedData
 from tuner.data._store import Rows, RowWriter
 from tuner.data._split import choose_test_split, stratified_holdout
@@ -87,6 +87,7 @@ def prepare_data(path: str | Path, *, input_size: int = DEFAULT_INPUT_SIZE, test
     if (final / "meta.json").is_file():
         return load_decoded(final, index.root)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(final.parent, name)
     # a folder of its own per writer, renamed into place when complete: a killed run
     # leaves a dot-folder, never a torn store
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", dir=final.parent))

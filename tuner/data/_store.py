@@ -178,7 +178,9 @@ class Rows:
         if len(self) == 0:
             return other
         if other.store is not self.store:
-            return Rows.of(np.concatenate([self.read(), other.read()]))
+            if self.store.on_disk or other.store.on_disk:  # would load a store into memory
+                raise ValueError("rows of different on-disk stores cannot be joined")
+            return Rows.of(np.concatenate([self.read(), other.read()]))  # arrays already in memory
         return Rows(self.store, np.concatenate([self.index, other.index]))
 
     def read(self, positions=None) -> np.ndarray:

@@ -68,3 +68,32 @@ def test_prepare_keeps_the_decoded_rows_on_disk_in_split_order(tmp_path: Path) -
     refit, fold = d.with_val_in_train(), d.cv_fold(2, 0, 0)
     assert refit.x_train.store is store and fold.x_train.store is store
     assert len(refit.x_train) == n_tr + n_va
+
+
+def test_an_interrupted_decode_leaves_no_store_and_a_killed_ones_folder_is_removed(
+        tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    root = write_image_folder(tmp_path / "ds", {"a": 10, "b": 10}, size=20)
+    cache = tmp_path / "c"
+
+    def stop(n: int) -> None:
+        stop.seen += n
+        if stop.seen == 7:
+            raise KeyboardInterrupt  # the user's Ctrl-C in the middle of decoding
+    stop.seen = 0
+    with pytest.raises(KeyboardInterrupt):
+        prepare_data(root, input_size=16, seed=0, cache_dir=cache, progress=stop)
+    assert not list((cache / "data").iterdir())  # no store, no temporary folder
+    d = prepare_data(root, input_size=16, seed=0, cache_dir=cache)
+    name = d.x_train.store.path.parent.name
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    killed = cache / "data" / f".{name}.{dead}.x1y2"  # what a SIGKILLed writer leaves
+    killed.mkdir()
+    shutil.rmtree(cache / "data" / name)  # force a new decode of the same name
+    prepare_data(root, input_size=16, seed=0, cache_dir=cache)
+    assert not killed.exists()
+    assert [p.name for p in (cache / "data").iterdir()] == [name]
