@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tuner.data import Rows, RowStore, RowWriter
+from tuner.data import Rows, RowStore, RowWriter, remove_stale
 
 __all__ = ["CacheKey", "ActivationCache"]
 
@@ -90,6 +90,8 @@ class ActivationCache:
             return {s: RowWriter.memory(shape) for s, shape in rows.items()}
         self.root.mkdir(parents=True, exist_ok=True)
         # a folder of its own per writer: a killed one leaves a dot-folder, never an entry
+        # (removed here by the next writer of the same entry)
+        remove_stale(self.root, key.dirname)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key.dirname}.{os.getpid()}.", dir=self.root))
         self._pending[key] = tmp
         return {s: RowWriter.npy(tmp / f"{s}.npy", shape) for s, shape in rows.items()}
