@@ -53,7 +53,7 @@ def features(data, size: int, seed: int) -> tuple[list[str], list[np.ndarray], l
         return [np.asarray(o, np.float64) for o in out]
 
     return names + ["pooled (last)"], run(np.concatenate([data.x_train, data.x_val])), \
-        run(data.x_test)
+        run(np.asarray(data.x_test))
 
 
 def probe(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int,

@@ -107,8 +107,8 @@ def kerastuner_search(data, a: argparse.Namespace, workdir: Path, space) -> tupl
     t = time.perf_counter()
     # Every trial builds the frozen backbone + head and runs the backbone on every image
     # in every epoch: what a plain KerasTuner loop does.
-    tuner.search(data.x_train.astype("float32"), y_train,
-                 validation_data=(data.x_val.astype("float32"), y_val), epochs=a.epochs,
+    tuner.search(np.asarray(data.x_train, np.float32), y_train,
+                 validation_data=(np.asarray(data.x_val, np.float32), y_val), epochs=a.epochs,
                  callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=a.patience,
                                                           mode="max")], verbose=0)
     seconds = time.perf_counter() - t
