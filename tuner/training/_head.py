@@ -24,7 +24,7 @@ import numpy as np
 from tuner.data import Rows
 from tuner.final import score_probs
 from tuner.training._fit import ArrayFeed, Best
-from tuner.training._stream import epoch_stream
+from tuner.training._stream import epoch_orders
 from tuner.trial import EpochRecord
 
 __all__ = ["fit_head"]
@@ -67,15 +67,13 @@ def fit_head(head: Any, feed: ArrayFeed, x_val: Rows, y_val: np.ndarray, *,
     keep = 1.0 - dropout
     drop_rng = np.random.default_rng([seed, start_epoch, 13])
     waited = 0
-    import tensorflow as tf
-
-    batches = iter(epoch_stream(tf, feed.views, epochs=epochs, batch_size=batch_size, seed=seed,
-                                start_epoch=start_epoch).prefetch(tf.data.AUTOTUNE))
-    for e in range(epochs):
+    store = feed.views[0].store
+    orders = epoch_orders(feed.views, epochs=epochs, seed=seed, start_epoch=start_epoch)
+    for e, (order, at) in enumerate(orders):
         correct, loss_sum = 0, 0.0
-        for _ in range(math.ceil(n / batch_size)):
-            _, idx, x = next(batches)
-            idx, x = idx.numpy(), x.numpy().astype(np.float32)
+        for s in range(0, n, batch_size):
+            idx = order[s:s + batch_size]
+            x = store.read(at[s:s + batch_size]).astype(np.float32)
             if dropout > 0:
                 x = x * (drop_rng.random(x.shape, np.float32) < keep) / np.float32(keep)
             p = _softmax(x @ w + b)

@@ -1,14 +1,15 @@
 """Rows into ``tf.data``, read in the graph: no Python per batch, memory bounded.
 
 A store on disk is read with ``FixedLengthRecordDataset`` over spans of consecutive
-rows (the span of a block of ``_BLOCK`` rows of the selection; rows of the span that
-are not in the selection are dropped), several blocks at once in parallel. An epoch
-reads its blocks in a seeded random order and shuffles the rows in windows of at
-most ``_SHUFFLE_MB`` (one window of every row when the selection fits: a full
-shuffle), with stateless seeded draws so that a resumed epoch replays its order. The train
-rows of a decoded store are stored in a shuffled order (``tuner.data``), so blocks
-mix the classes. Memory: a window or two, ``_CYCLE`` blocks in flight and per-row int32
-tables, whatever the dataset's size.
+rows: the span of each block of ``_BLOCK`` rows of the selection (rows of the span
+that are not in the selection are dropped). An epoch reads its blocks in a seeded
+random order and permutes the rows in windows of at most ``_SHUFFLE_MB`` (one window
+of every row when the selection fits: a full shuffle). The draws are made in NumPy
+from ``(seed, epoch)`` (:func:`epoch_orders` gives the same order to a NumPy
+consumer) and enter the graph as small tables, so a resumed epoch replays its order.
+The train rows of a decoded store are stored in a shuffled order (``tuner.data``),
+so blocks mix the classes. Memory: a window or two and per-row int32 tables,
+whatever the dataset's size.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import numpy as np
 
 from tuner.data import Rows, RowStore
 
-__all__ = ["epoch_stream", "in_order"]
+__all__ = ["epoch_stream", "epoch_orders", "in_order"]
 
 _BLOCK = 64  # rows of a selection read as one span
-_CYCLE = 8  # spans read at once
+_CYCLE = 8  # spans read at once by in_order
 _SHUFFLE_MB = 64  # bound of an epoch's shuffle buffer
 
 
@@ -47,6 +48,16 @@ def _reader(tf, store: RowStore):
     return read
 
 
+def _blocks(views: Sequence[Rows]) -> list[np.ndarray]:
+    """The selection's positions in blocks of ``_BLOCK``, in store order (the same for
+    every view: views must order their rows alike)."""
+    order = np.argsort(views[0].index, kind="stable")
+    for v in views[1:]:
+        if not np.array_equal(np.argsort(v.index, kind="stable"), order):
+            raise ValueError("the views of a stream must order their rows alike")
+    return [order[j:j + _BLOCK] for j in range(0, len(order), _BLOCK)]
+
+
 def _layout(views: Sequence[Rows]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Position of each store row in the selection (-1 when not in it), and the span
     (start, stop) of every block for every view: arrays (store n,), (K, blocks) x 2."""
@@ -61,48 +72,85 @@ def _layout(views: Sequence[Rows]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     bounds = sorted((int(v.index.min()), int(v.index.max())) for v in views if n)
     if any(b[0] <= a[1] for a, b in zip(bounds, bounds[1:])):
         raise ValueError("the views of a stream must lie in disjoint row ranges")
-    order = np.argsort(views[0].index, kind="stable")
-    blocks = [order[j:j + _BLOCK] for j in range(0, n, _BLOCK)]
+    blocks = _blocks(views)
     starts = np.array([[v.index[b].min() for b in blocks] for v in views], np.int64)
     stops = np.array([[v.index[b].max() + 1 for b in blocks] for v in views], np.int64)
     return local, starts, stops
 
 
+def _window(store: RowStore, n: int) -> int:
+    return int(max(1, min(n, _SHUFFLE_MB * 2**20 // max(store.row_bytes, 1))))
+
+
+def _plans(n_blocks: int, k: int, n: int, window: int, *, epochs: int, seed: int,
+           start_epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each epoch's draws, seeded by ``(seed, start_epoch + epoch)``: the block order
+    (E, blocks), the view each block reads (E, blocks) and, per window of ``window``
+    rows of the read order, its permutation (E, n; local to its window)."""
+    perm = np.empty((epochs, n_blocks), np.int64)
+    view = np.empty((epochs, n_blocks), np.int64)
+    within = np.empty((epochs, n), np.int32)
+    for e in range(epochs):
+        rng = np.random.default_rng([seed, start_epoch + e, 11])
+        perm[e], view[e] = rng.permutation(n_blocks), rng.integers(0, k, n_blocks)
+        within[e] = np.concatenate([rng.permutation(min(window, n - g))
+                                    for g in range(0, n, window)]) if n else []
+    return perm, view, within
+
+
+def epoch_orders(views: Sequence[Rows], *, epochs: int, seed: int, start_epoch: int):
+    """Per epoch, ``(positions, store rows)`` in :func:`epoch_stream`'s order (the same
+    seeds give the same batches): for a consumer that reads its own batches (the
+    NumPy head), without ``tf.data``."""
+    n = len(views[0])
+    store = views[0].store
+    blocks = _blocks(views)
+    window = _window(store, n)
+    perm, view, within = _plans(len(blocks), len(views), n, window, epochs=epochs, seed=seed,
+                                start_epoch=start_epoch)
+    at = np.stack([v.index for v in views])
+    for e in range(epochs):
+        pos = np.concatenate([blocks[b] for b in perm[e]]) if n else np.zeros(0, np.int64)
+        vw = np.concatenate([np.full(len(blocks[b]), view[e, j]) for j, b in enumerate(perm[e])]
+                            ) if n else np.zeros(0, np.int64)
+        for g in range(0, n, window):
+            w = slice(g, g + window)
+            pos[w], vw[w] = pos[w][within[e, w]], vw[w][within[e, w]]
+        yield pos, at[vw, pos]
+
+
 def epoch_stream(tf, views: Sequence[Rows], *, epochs: int, batch_size: int, seed: int,
                  start_epoch: int):
     """Batches ``(epoch, positions, rows)`` of ``epochs`` epochs: every position of the
-    selection once per epoch, seeded by ``(seed, start_epoch + epoch)``; ``epoch``
-    counts from 0 here. With several ``views`` (equal-length selections, e.g. the
-    augmented views of cached activations) each block of an epoch reads one view,
-    drawn at random. No batch spans two epochs."""
+    selection once per epoch, in :func:`epoch_orders`'s order; ``epoch`` counts from 0
+    here. With several ``views`` (equal-length selections, e.g. the augmented views of
+    cached activations) each block of an epoch reads one view, drawn at random. No
+    batch spans two epochs."""
     store, n, k = views[0].store, len(views[0]), len(views)
     local, starts, stops = _layout(views)
     n_blocks = starts.shape[1]
-    buffer = int(max(1, min(n, _SHUFFLE_MB * 2**20 // max(store.row_bytes, 1))))
+    window = _window(store, n)
+    perm, view, within = _plans(n_blocks, k, n, window, epochs=epochs, seed=seed,
+                                start_epoch=start_epoch)
     read = _reader(tf, store)
-    local_t, starts_t, stops_t = (tf.constant(a) for a in (local, starts, stops))
+    local_t = tf.constant(local)
+    # the spans each epoch reads, in its order: (E, blocks)
+    first = tf.constant(starts[view, perm])
+    last = tf.constant(stops[view, perm])
+    within_t = tf.constant(within)
 
     def one_epoch(e):
-        s = tf.stack([tf.constant(seed, tf.int64), tf.constant(start_epoch, tf.int64) + e])
-        perm = tf.argsort(tf.random.stateless_uniform([n_blocks], seed=s))
-        view = tf.random.stateless_uniform([n_blocks], seed=s + 7919, minval=0, maxval=k,
-                                           dtype=tf.int32)
-        at = tf.stack([view, tf.cast(perm, tf.int32)], axis=1)
-        spans = tf.data.Dataset.from_tensor_slices((tf.gather_nd(starts_t, at),
-                                                    tf.gather_nd(stops_t, at)))
-        rows = spans.interleave(
-            lambda a, b: read(a, b).filter(lambda r, x: tf.gather(local_t, r) >= 0),
-            cycle_length=_CYCLE, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        spans = tf.data.Dataset.from_tensor_slices((first[e], last[e]))
+        rows = spans.flat_map(
+            lambda a, b: read(a, b).filter(lambda r, x: tf.gather(local_t, r) >= 0))
         rows = rows.map(lambda r, x: (e, tf.gather(local_t, r), x))
 
-        # a stateless shuffle of each window of `buffer` rows (all rows when they fit):
-        # seeded by epoch and window, so a resumed epoch replays its order exactly
-        def shuffle(g, window):
-            order = tf.argsort(tf.random.stateless_uniform(
-                tf.shape(window[1])[:1], seed=tf.stack([s[0] * 7 + 3, s[1] * 1009 + g])))
-            return tuple(tf.gather(t, order) for t in window)
+        def shuffle(g, batch):  # window g of the read order, permuted as planned
+            at = g * window
+            order = within_t[e, at:at + tf.shape(batch[1], out_type=tf.int64)[0]]
+            return tuple(tf.gather(t, order) for t in batch)
 
-        return (rows.batch(buffer).enumerate().map(lambda g, w: shuffle(g, w))
+        return (rows.batch(window).enumerate().map(shuffle)
                 .unbatch().batch(batch_size))
 
     return tf.data.Dataset.range(epochs).flat_map(one_epoch)

@@ -67,3 +67,20 @@ def test_in_order_gives_positions_to_pair_labels(stores) -> None:
     pos = np.concatenate([i.numpy() for i, _ in in_order(tf, Rows(disk, sel), 3)])
     rows = np.concatenate([x.numpy()[:, 0] for _, x in in_order(tf, Rows(disk, sel), 3)])
     assert np.array_equal(sel[pos], np.round(rows).astype(int))
+
+
+@pytest.mark.parametrize("window_mb", [None, 1e-4])  # one window; windows of 17 rows
+def test_the_numpy_order_is_the_stream_order(stores, window_mb, monkeypatch) -> None:
+    from tuner.training import _stream
+    from tuner.training._stream import epoch_orders
+
+    if window_mb is not None:
+        monkeypatch.setattr(_stream, "_SHUFFLE_MB", window_mb)
+        assert _stream._window(stores[0], 200) == 17
+    disk, _ = stores
+    views = [Rows.all(disk, 0, 200), Rows.all(disk, 200, 400)]
+    kw = dict(epochs=3, seed=2, start_epoch=1)
+    streamed = _epochs(views, batch_size=16, **kw)
+    for e, (pos, rows) in enumerate(epoch_orders(views, **kw)):
+        assert list(zip(pos.tolist(), rows.tolist())) == streamed[e]
+        assert sorted(pos.tolist()) == list(range(200))
