@@ -208,8 +208,3 @@ class Rows:
         """``(start, rows[start:start + size])`` over the whole selection."""
         for s in range(0, len(self), size):
             yield s, self.read(slice(s, s + size))
-
-    def is_range(self) -> bool:
-        """Whether the rows are consecutive store rows in ascending order."""
-        i = self.index
-        return len(i) == 0 or bool(i[-1] - i[0] == len(i) - 1 and np.all(np.diff(i) == 1))

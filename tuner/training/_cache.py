@@ -17,7 +17,6 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-
 from tuner.data import Rows, RowStore, RowWriter, remove_stale
 
 __all__ = ["CacheKey", "ActivationCache"]

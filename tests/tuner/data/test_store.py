@@ -53,7 +53,7 @@ def test_prepare_keeps_the_decoded_rows_on_disk_in_split_order(tmp_path: Path) -
     store = d.x_train.store
     assert store.on_disk and d.x_val.store is store and d.x_test.store is store
     n_tr, n_va = len(d.y_train), len(d.y_val)
-    assert d.x_train.is_range() and d.x_val.index[0] == n_tr and d.x_test.index[0] == n_tr + n_va
+    assert np.array_equal(d.x_train.index, np.arange(n_tr)) and d.x_val.index[0] == n_tr and d.x_test.index[0] == n_tr + n_va
     folder = store.path.parent
     assert sorted(p.name for p in folder.iterdir()) == ["meta.json", "pixels.npy"]
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp left
