@@ -149,14 +149,18 @@ def eval_dataset(rows: Rows, y: np.ndarray | None = None, size: int | None = Non
 
 def predict_rows(model: Any, rows: Rows, size: int | None = None) -> np.ndarray:
     """``model``'s outputs (float64) for every row of ``rows``, in the order of ``rows``."""
+    import tensorflow as tf
+
     if not len(rows):
         return np.zeros((0, 0))
-    ds = eval_dataset(rows, size=size).map(lambda i, x: x)
-    out = np.asarray(model.predict(ds, steps=math.ceil(len(rows) / _EVAL_BATCH), verbose=0),
-                     np.float64)
-    # in_order reads in store order: position argsort(index)[j] is the j-th output
-    placed = np.empty_like(out)
-    placed[np.argsort(rows.index, kind="stable")] = out
+    step = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    placed = None
+    # in_order interleaves its spans: each batch carries its rows' positions
+    for pos, x in eval_dataset(rows, size=size):
+        out = np.asarray(step(x), np.float64)
+        if placed is None:
+            placed = np.empty((len(rows), out.shape[-1]))
+        placed[pos.numpy()] = out
     return placed
 
 
