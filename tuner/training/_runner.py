@@ -179,6 +179,30 @@ class TrialRunner(CachedActivations):
             del trained
             self._release(collect=params.freeze_plan(self.n_blocks).trains_backbone)
 
+    def run_tested(self, params: TrialParams) -> tuple[TrialOutcome, np.ndarray]:
+        """Train like :meth:`run` (the best epoch on validation restored), then predict
+        every test image: ``(outcome, probabilities)`` with one row per test image.
+
+        The test split chooses nothing here (not the epoch, not the head), so its
+        accuracy is an unbiased score of the trained configuration; the paired
+        comparisons of :mod:`tuner.verify` are built on it."""
+        t0 = time.perf_counter()
+        self._validate(params)
+        trained = None
+        try:
+            trained = train_trial(self, params, None, final=True)
+            size = self.scratch_size if trained.scratch else self.data.input_size
+            probs = predict_rows(trained.net.model, self.data.x_test, size)
+            best = trained.best
+            return TrialOutcome(val_accuracy=best.accuracy, val_loss=best.loss,
+                                epochs_run=len(trained.history),
+                                seconds=round(time.perf_counter() - t0, 3),
+                                history=tuple(trained.history), notes=tuple(trained.notes),
+                                n_val=len(self.data.y_val)), probs
+        finally:
+            del trained
+            self._release()
+
     def fit_final(self, request: FinalRequest) -> FinalResult:
         """Retrain ``request.params`` (see :class:`~tuner.final.FinalRequest`), evaluate
         once on the test split and export the model."""
