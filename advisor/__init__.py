@@ -9,7 +9,7 @@ names (``advisor.measure`` is the package, ``advisor.measure.measure`` the call)
 from advisor._advise import advise, scan
 from advisor._render import render_advice, rich_progress
 from advisor._result import SCHEMA_VERSION, AdviceResult, DatasetProfile
-from advisor._verify import PilotRun, VerifyResult
+from advisor._verify import PairedDifference, PilotRun, VerifyResult
 from advisor.errors import TLError
 from advisor.measure._types import Measurements
 from advisor.recommend._freeze import FreezePlan
@@ -17,6 +17,6 @@ from advisor.recommend._types import Advice
 from advisor.recommend._rules import Thresholds
 
 __all__ = ["SCHEMA_VERSION", "Advice", "AdviceResult", "DatasetProfile", "FreezePlan", "Measurements", "PilotRun",
-           "TLError", "Thresholds", "VerifyResult", "advise", "render_advice", "rich_progress",
+           "PairedDifference", "TLError", "Thresholds", "VerifyResult", "advise", "render_advice", "rich_progress",
            "scan"]
 __version__ = "0.1.0"

@@ -71,7 +71,7 @@ def summarise(board: Scoreboard) -> dict:
 
 
 def run(dataset: Path, budget: PilotBudget, seeds: list[int], weights: str, cache_dir: Path,
-        scratch: bool, command: str) -> dict:
+        scratch: bool, fractions: list[float], command: str) -> dict:
     t0 = time.perf_counter()
     version = code_version()
     splits = holdout_splits(dataset, budget, seeds, cache_dir=cache_dir)
@@ -84,10 +84,11 @@ def run(dataset: Path, budget: PilotBudget, seeds: list[int], weights: str, cach
              f"{r.select_accuracy:.4f}, {r.epochs_run} epochs, {r.seconds:.0f}s)")
 
     board = score_options(splits, len(first.y_test), first.y_test,
-                          lambda b: grid_options(b, scratch=scratch), budget,
+                          lambda b: grid_options(b, fractions, scratch=scratch), budget,
                           weights=weights, cache_dir=cache_dir, on_run=on_run)
     return {
         "harness": HARNESS_VERSION, "dataset": dataset.resolve().name, "path": str(dataset),
+        "fractions": fractions, "scratch": scratch,
         "command": command, "code": version, "budget": budget.to_dict(), "seeds": seeds,
         "weights": weights,
         "data": {"n_train": [len(s.data.y_train) for s in splits],
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--augmentation", default=PilotBudget.augmentation,
                     help="light, or light-noflip for data whose side matters (grayscale content)")
     ap.add_argument("--no-scratch", action="store_true", help="leave from scratch out")
+    ap.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.75],
+                    help="partial freezes at these fractions of the blocks")
     ap.add_argument("--weights", default="imagenet")
     ap.add_argument("--cache-dir", type=Path, help="decoded images and activations (default OUT/cache)")
     ap.add_argument("--table", nargs="+", type=Path, help="print one Markdown table of these JSON results")
@@ -158,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     try:
         res = run(args.dataset, budget, args.seeds, args.weights,
-                  args.cache_dir or args.out / "cache", not args.no_scratch, command)
+                  args.cache_dir or args.out / "cache", not args.no_scratch, args.fractions, command)
     except TLError as e:
         print(f"error: {e.message}", file=sys.stderr)
         return e.exit_code

@@ -1,63 +1,50 @@
-"""benchmarks/scenario_truth.py: which runs it plans, how it scores the call (regret)."""
+"""benchmarks/scenario_truth.py (harness v3): what it summarises from a scoreboard
+and the table it prints."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
-from pathlib import Path
 
+import numpy as np
 import pytest
 
-from advisor import advise
-from advisor.backbones import Boundary
-from advisor.recommend import FreezePlan
-from tests.conftest import REPO, write_image_folder
+from tests.conftest import REPO
+from tuner.verify import Option, Scoreboard
 
 _spec = importlib.util.spec_from_file_location("scenario_truth", REPO / "benchmarks" / "scenario_truth.py")
 truth = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(truth)
 
-BOUNDS = [Boundary("input", -1, 0, 18)] + [Boundary(f"b{k}", 10 * k, k, 18) for k in range(1, 19)]
+
+def _board() -> Scoreboard:
+    rng = np.random.default_rng(0)
+    y = np.zeros(200, int)
+    base = rng.random((2, 200))
+    correct = {"feature_extractor": (base < 0.80).astype(float),
+               "partial_b9": (base < 0.86).astype(float),  # right wherever FE is, and more
+               "full_finetune": (base < 0.83).astype(float)}
+    opts = (Option("feature_extractor", "feature_extractor", 18),
+            Option("partial_b9", "partial_freeze", 9), Option("full_finetune", "full_finetune", 0))
+    return Scoreboard(opts, y, correct, ())
 
 
-def run(label: str, scenario: str, acc: float, fb: int = 0) -> dict:
-    return {"label": label, "scenario": scenario, "val_accuracy": acc, "freeze_block": fb}
+def test_summary_names_the_best_and_pairs_every_option_with_it() -> None:
+    s = truth.summarise(_board())
+    assert s["best"] == "partial_b9"
+    assert set(s["vs_best"]) == {"feature_extractor", "full_finetune"}
+    fe = s["vs_best"]["feature_extractor"]
+    assert fe["difference"] == pytest.approx(s["accuracy"]["feature_extractor"] - s["accuracy"]["partial_b9"],
+                                             abs=1e-4) and fe["difference"] < 0
+    assert fe["se"] > 0 and fe["n_images"] == 200 and fe["repeats"] == 2
+    assert len(s["repeat_accuracy"]["partial_b9"]) == 2
 
 
-def test_regret_judges_partial_freeze_at_the_advice_boundary() -> None:
-    runs = [run("feature_extractor", "feature_extractor", 0.80, 18),
-            run("partial@advice", "partial_freeze", 0.84, 13),
-            run("partial@shallower", "partial_freeze", 0.90, 8),
-            run("partial@deeper", "partial_freeze", 0.82, 17),
-            run("full_finetune", "full_finetune", 0.86),
-            run("from_scratch", "from_scratch", 0.50, -1)]
-    r = truth.regret(runs, "partial_freeze")
-    assert r["family_accuracy"]["partial_freeze"] == 0.90
-    assert r["best_scenario"] == "partial_freeze" and r["recommended_accuracy"] == 0.84
-    assert r["regret_points"] == pytest.approx(6.0)
-    fe = truth.regret(runs, "feature_extractor")
-    assert fe["regret_points"] == pytest.approx(10.0)
-    assert truth.regret(runs, "from_scratch")["regret_points"] == pytest.approx(40.0)
-
-
-@pytest.mark.slow
-def test_planned_runs_cover_every_scenario_and_three_partial_boundaries(tmp_path: Path) -> None:
-    root = write_image_folder(tmp_path / "ds", {"a": 8, "b": 8}, size=40)
-    res = advise(root, weights="none", input_size=64, cache_dir=None)
-
-    def at(block: int):
-        a = dataclasses.replace(res.advice, scenario="partial_freeze",
-                                freeze=FreezePlan.at(BOUNDS[block]))
-        return dataclasses.replace(res, advice=a)
-
-    plan = truth.planned_runs(at(10), BOUNDS)
-    assert [(label, p.code) for label, _, p in plan] == [
-        ("feature_extractor", 18), ("partial@advice", 10), ("partial@shallower", 5),
-        ("partial@deeper", 15), ("full_finetune", 0), ("from_scratch", -1)]
-    assert [p.scenario for _, _, p in plan] == [s for _, s, _ in plan]
-    assert [p.layer_label for _, _, p in plan] == ["b18", "b10", "b5", "b15", "input",
-                                                   "none (random init)"]
-    clipped = truth.planned_runs(at(2), BOUNDS)  # b - 5 clips to block 1
-    assert [p.code for label, _, p in clipped if label.startswith("partial")] == [2, 1, 7]
-    edge = truth.planned_runs(at(1), BOUNDS, spread=5)  # shallower would repeat block 1
-    assert [label for label, _, _ in edge].count("partial@shallower") == 0
+def test_table_has_one_row_per_dataset_with_the_runner_up() -> None:
+    res = {"dataset": "toy", "seeds": [0, 1], "data": {"n_train": [400, 400], "n_test": 200},
+           "seconds": 60.0, "command": "python benchmarks/scenario_truth.py toy",
+           **truth.summarise(_board())}
+    md = truth.markdown_table([res])
+    row = next(line for line in md.splitlines() if line.startswith("| toy"))
+    ru = res["vs_best"]["full_finetune"]
+    assert "partial_b9" in row and f"full_finetune: {100 * ru['difference']:+.1f}" in row
+    assert "`python benchmarks/scenario_truth.py toy`" in md

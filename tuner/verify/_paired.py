@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from advisor import PairedDifference
 from advisor.backbones import Boundary
 from advisor.codec import Record
 from advisor.errors import ConfigError
@@ -84,24 +85,6 @@ class ScoredRun(Record):
     test_accuracy: float
     epochs_run: int
     seconds: float
-
-
-@dataclass(frozen=True)
-class PairedDifference(Record):
-    """``a`` minus ``b`` in accuracy (fraction), paired on the same test images."""
-
-    a: str
-    b: str
-    difference: float
-    se: float
-    se_images: float
-    se_runs: float
-    n_images: int
-    repeats: int
-    discordant: float  # share of (image, repeat) pairs where exactly one is right
-
-    def interval(self, z: float = 2.0) -> tuple[float, float]:
-        return self.difference - z * self.se, self.difference + z * self.se
 
 
 def _option(label: str, scenario: str, plan: FreezePlan) -> Option:

@@ -1,16 +1,17 @@
-"""``tladvise --verify``: a bounded pilot that trains the recommended scenario and
-its closest rival (``advice.runner_up``) and confirms or overturns the call.
+"""``tladvise --verify``: a bounded, cross-fitted pilot that measures what fine-tuning
+the top blocks gains over the feature extractor, and confirms or overturns the call.
 
-Budget (:data:`VERIFY_BUDGET`, about 3 minutes on a 2-core CPU for 500 images):
-a stratified subsample of ``max_images`` images (per split and class), validation
-on its ``val/`` part (else a stratified 20%), both scenarios at 128 px under the
-rule of :mod:`tuner.verify._pilot` (the head on cached features to convergence, up to 30
-epochs with patience 5, then 4 fine-tuning epochs; from scratch 6 epochs, patience
-4; the fixed learning-rate rule). The verdict compares the difference of the two validation
-accuracies with twice its binomial standard error
-``sqrt(p1 (1 - p1) / n + p2 (1 - p2) / n)`` (``n`` validation images; it treats the
-two runs as independent, which overstates the noise of a paired comparison, so
-the verdict errs towards "inconclusive").
+Images: a stratified subsample of ``max_images`` (per split and class), cut into
+``folds`` stratified folds; each fold is scored once by models trained on the other
+folds (their epochs and heads chosen on a selection split of those, never on the
+scored fold). Options, all at 128 px under the rule of :mod:`tuner.verify._pilot`
+(the head on cached features to convergence, then 4 fine-tuning epochs; the fixed
+learning-rate rule): the feature extractor, a partial freeze at the advice's
+boundary (:func:`~tuner.verify.partial_boundary`: the top blocks train on cached
+boundary activations, so it costs only the suffix), and the call and its runner-up
+where they are neither. Every comparison is paired on the same images
+(:meth:`~tuner.verify.Scoreboard.difference`): a difference beyond :data:`Z` standard
+errors counts as real.
 
 The result is an :class:`advisor.VerifyResult`: the advisor owns the type, since its
 :class:`~advisor.AdviceResult` carries it and its renderers draw it.
@@ -18,85 +19,110 @@ The result is an :class:`advisor.VerifyResult`: the advisor owns the type, since
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from advisor import AdviceResult, PilotRun, VerifyResult
-from tuner.verify._pilot import (PilotBudget, for_advice, freeze_plan_of, pilot_data, planned_epochs,
-                          scenario_params)
+import numpy as np
 
-__all__ = ["VERIFY_BUDGET", "Z", "PilotRun", "VerifyResult", "verify_advice", "verdict"]
+from advisor import AdviceResult, PairedDifference, PilotRun, VerifyResult
+from tuner.verify._paired import Option, Scoreboard, crossfit_splits, score_options
+from tuner.verify._pilot import PilotBudget, for_advice, freeze_plan_of
+
+__all__ = ["VERIFY_BUDGET", "VERIFY_FOLDS", "Z", "PilotRun", "VerifyResult", "verify_advice",
+           "verdict"]
 
 VERIFY_BUDGET = PilotBudget(max_train=None)  # at PILOT_INPUT_SIZE, no training cap
+VERIFY_FOLDS = 3
 Z = 2.0  # differences beyond Z standard errors count as real
 
 ProgressFactory = Callable[[str, int], Callable[..., None]]
 
 
-def verdict(acc_rec: float, acc_rival: float, n_val: int, z: float = Z) -> tuple[str, float, float]:
-    """``(verdict, difference, standard error)`` of recommended vs rival accuracy."""
-    diff = acc_rec - acc_rival
-    se = math.sqrt((acc_rec * (1 - acc_rec) + acc_rival * (1 - acc_rival)) / max(n_val, 1))
-    if diff > z * se:
-        return "confirmed", diff, se
-    if -diff > z * se:
-        return "overturned", diff, se
-    return "inconclusive", diff, se
+def verdict(diff: PairedDifference, z: float = Z) -> str:
+    """``confirmed``, ``overturned`` or ``inconclusive``: the paired difference of the
+    recommended minus the rival beyond ``z`` standard errors either way, or within."""
+    if diff.difference > z * diff.se:
+        return "confirmed"
+    if -diff.difference > z * diff.se:
+        return "overturned"
+    return "inconclusive"
 
 
-def _explain(v: str, rec: PilotRun, rival: PilotRun, diff: float, se: float, n_val: int) -> str:
+def _explain(v: str, rec: PilotRun, rival: PilotRun, diff: PairedDifference, n: int,
+             gain: PairedDifference) -> str:
     nums = (f"{rec.scenario} {rec.val_accuracy:.3f} vs {rival.scenario} {rival.val_accuracy:.3f} "
-            f"on {n_val} validation images: difference {diff:+.3f}, {Z:g} standard errors = "
-            f"{Z * se:.3f}")
+            f"on {n} held-out images: paired difference {diff.difference:+.3f}, {Z:g} standard "
+            f"errors = {Z * diff.se:.3f}")
+    lo, hi = gain.interval(Z)
+    g = (f" Fine-tuning the top blocks gains {gain.difference:+.3f} over the feature extractor "
+         f"(interval {lo:+.3f} .. {hi:+.3f}).")
     if v == "confirmed":
-        return f"The call stands: {nums}; the recommended scenario is ahead beyond noise."
+        return f"The call stands: {nums}; the recommended scenario is ahead beyond noise.{g}"
     if v == "overturned":
         return (f"The call is overturned: {nums}; {rival.scenario} is ahead beyond noise in this "
-                "pilot. Consider it, or run tltune to search both.")
-    lead = "ahead" if diff > 0 else "behind" if diff < 0 else "level"
+                f"pilot. Consider it, or run tltune to search both.{g}")
+    lead = "ahead" if diff.difference > 0 else "behind" if diff.difference < 0 else "level"
     return (f"Inconclusive: {nums}; the recommended scenario is {lead} but within noise, so this "
-            "pilot cannot tell them apart (a larger validation set or longer runs could).")
+            f"pilot cannot tell them apart.{g}")
 
 
-def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | None = 500,
-                  budget: PilotBudget = VERIFY_BUDGET, seed: int = 0, weights: str = "imagenet",
-                  cache_dir: Path | None = None,
+def _label(scenario: str, block: int) -> str:
+    return f"partial_b{block}" if scenario == "partial_freeze" else scenario
+
+
+def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | None = 600,
+                  folds: int = VERIFY_FOLDS, budget: PilotBudget = VERIFY_BUDGET, seed: int = 0,
+                  weights: str = "imagenet", cache_dir: Path | None = None,
                   progress: ProgressFactory | None = None) -> VerifyResult:
-    """Train ``result.advice.scenario`` and ``result.advice.runner_up`` on a stratified
-    subsample of ``path`` and judge the call (see the module docstring).
+    """Cross-fit the feature extractor, the partial freeze at the advice's boundary, the
+    call and its runner-up on a stratified subsample of ``path``; measure the gain of
+    fine-tuning and judge the call (see the module docstring).
 
     ``weights``: as for :func:`advisor.advise` (pass the same the advice used).
     ``budget``: the training budget (flips are dropped where the advice says so).
     """
-    from tuner.training import TrialRunner
-
     t0 = time.perf_counter()
     a = result.advice
     budget = for_advice(budget, result)
-    data = pilot_data(path, budget, seed=seed, max_images=max_images, cache_dir=cache_dir)
-    runner = TrialRunner(data, backbone=a.backbone, weights=weights,
-                         seed=seed, cache_dir=cache_dir)
-    boundaries = runner.boundaries()
-    runs: list[PilotRun] = []
-    for scenario in (a.scenario, a.runner_up):
-        plan = freeze_plan_of(scenario, result, boundaries)
-        params = scenario_params(scenario, plan, budget)
-        most = planned_epochs(params, runner.n_blocks)
-        advance = progress(f"Verifying: {scenario}", most) if progress else None
-        out = runner.run(params, (lambda e, acc: advance()) if advance else None)
-        if advance and out.epochs_run < most:  # stopped early: fill the bar
-            advance(most - out.epochs_run)
-        runs.append(PilotRun(scenario=scenario, freeze_block=plan.code,
-                             freeze_layer=plan.layer_label,
-                             val_accuracy=out.val_accuracy, epochs_run=out.epochs_run,
-                             seconds=out.seconds))
-    rec, rival = runs
-    n_val = len(data.y_val)
-    v, diff, se = verdict(rec.val_accuracy, rival.val_accuracy, n_val)
-    return VerifyResult(recommended=rec, rival=rival, n_train=len(data.y_train), n_val=n_val,
-                        difference=round(diff, 4), standard_error=round(se, 4), verdict=v,
-                        explanation=_explain(v, rec, rival, diff, se, n_val),
-                        seconds=round(time.perf_counter() - t0, 1), budget=budget.to_dict(),
-                        split_source=dict(data.split_source))
+    splits, y, _ = crossfit_splits(path, budget, [seed], folds, max_images=max_images,
+                                   cache_dir=cache_dir)
+    scenarios = list(dict.fromkeys(["feature_extractor", "partial_freeze", a.scenario,
+                                    a.runner_up]))
+    planned: dict[str, Option] = {}
+
+    def options(bounds) -> list[Option]:
+        opts = []
+        for s in scenarios:
+            plan = freeze_plan_of(s, result, bounds)
+            opts.append(Option(_label(s, plan.block), s, plan.code, plan.layer_label))
+        planned.update({o.scenario: o for o in opts})
+        return opts
+
+    advance = progress("Verifying (cross-fitted pilot)", len(splits) * len(scenarios)) \
+        if progress else None
+    board = score_options(splits, len(y), y, options, budget, backbone=a.backbone, weights=weights,
+                          cache_dir=cache_dir, on_run=(lambda r: advance()) if advance else None)
+    runs = {s: _pilot_run(board, planned[s]) for s in scenarios}
+    rec, rival = runs[a.scenario], runs[a.runner_up]
+    diff = board.difference(planned[a.scenario].label, planned[a.runner_up].label)
+    gain = board.difference(planned["partial_freeze"].label, "feature_extractor")
+    v = verdict(diff)
+    return VerifyResult(
+        recommended=rec, rival=rival,
+        n_train=int(round(float(np.mean([len(s.data.y_train) for s in splits])))),
+        n_val=len(y), difference=diff.difference, standard_error=diff.se, verdict=v,
+        explanation=_explain(v, rec, rival, diff, len(y), gain),
+        seconds=round(time.perf_counter() - t0, 1), budget=budget.to_dict(),
+        split_source=dict(splits[0].data.split_source), gain=gain,
+        gain_block=planned["partial_freeze"].freeze_block,
+        scheme=f"{folds}-fold cross-fitting, seed {seed}: every image scored once, by models "
+               "that neither trained on it nor chose their epoch on it")
+
+
+def _pilot_run(board: Scoreboard, o: Option) -> PilotRun:
+    runs = [r for r in board.runs if r.label == o.label]
+    return PilotRun(scenario=o.scenario, freeze_block=o.freeze_block, freeze_layer=o.freeze_layer,
+                    val_accuracy=round(board.accuracy(o.label), 4),
+                    epochs_run=int(np.median([r.epochs_run for r in runs])),
+                    seconds=round(sum(r.seconds for r in runs), 1))

@@ -1,20 +1,20 @@
-"""``tladvise --verify``: the pilot trains the call and its runner-up for real on tiny
-generated data, judges the difference against its standard error, and the CLI puts
-the result into the JSON, the terminal summary and the report."""
+"""``tladvise --verify``: the cross-fitted pilot trains the call, its runner-up and the
+gain pair for real on tiny generated data, judges the paired difference against its
+standard error, and the CLI puts the result into the JSON, the terminal summary and
+the report."""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from advisor import VerifyResult, advise
+from advisor import AdviceResult, PairedDifference, VerifyResult
 from tests.conftest import write_image_folder
 from tlcli.advise import app
-from tuner.verify import PilotBudget, verdict, verify_advice
+from tuner.verify import verdict
 
 pytestmark = pytest.mark.slow
 
@@ -27,44 +27,22 @@ def colours(tmp_path_factory) -> Path:
                               {"blue": 10, "green": 10, "red": 10}, size=48)
 
 
-def test_verdict_compares_the_difference_with_its_standard_error() -> None:
-    v, diff, se = verdict(0.9, 0.7, 200)
-    assert v == "confirmed"
-    assert diff == pytest.approx(0.2) and se == pytest.approx(math.sqrt((0.09 + 0.21) / 200))
-    assert verdict(0.7, 0.9, 200)[0] == "overturned"
-    assert verdict(0.80, 0.78, 100)[0] == "inconclusive"  # 0.02 < 2 * 0.058
-    assert verdict(1.0, 1.0, 10)[0] == "inconclusive"
-    # the same difference becomes real with enough validation images
-    assert verdict(0.80, 0.78, 20000)[0] == "confirmed"
+def _diff(d: float, se: float) -> PairedDifference:
+    return PairedDifference("a", "b", d, se, se, 0.0, 100, 1, 0.1)
 
 
-def test_verify_returns_a_complete_result(colours: Path) -> None:
-    result = advise(colours, weights="none", input_size=64, cache_dir=None)
-    a = result.advice
-    budget = PilotBudget(input_size=64, max_train=None, epochs=1, head_epochs=2, finetune_epochs=1)
-    v = verify_advice(colours, result, budget=budget, weights="none", seed=0)
-    assert isinstance(v, VerifyResult)
-    assert v.scenarios == (a.scenario, a.runner_up)
-    assert v.n_train + v.n_val == 30 and v.n_val == 6  # flat layout: a stratified 20%
-    for run in (v.recommended, v.rival):
-        assert 0.0 <= run.val_accuracy <= 1.0 and run.epochs_run >= 1 and run.seconds > 0
-        if run.scenario == "partial_freeze":
-            assert 0 < run.freeze_block < 18
-        else:
-            assert run.freeze_block == SCENARIO_BLOCK[run.scenario]
-        assert (run.freeze_layer == "none (random init)") == (run.scenario == "from_scratch")
-    expect = verdict(v.recommended.val_accuracy, v.rival.val_accuracy, v.n_val)
-    assert (v.verdict, v.difference, v.standard_error) == (
-        expect[0], round(expect[1], 4), round(expect[2], 4))
-    assert v.explanation and v.seconds > 0 and v.budget["input_size"] == 64
-    d = json.loads(json.dumps(v.to_dict()))
-    assert d["accuracies"] == {a.scenario: v.recommended.val_accuracy,
-                               a.runner_up: v.rival.val_accuracy}
-    assert {"verdict", "explanation", "scenarios", "n_train", "n_val", "seconds"} <= d.keys()
+def test_verdict_compares_the_paired_difference_with_its_standard_error() -> None:
+    assert verdict(_diff(0.05, 0.02)) == "confirmed"
+    assert verdict(_diff(-0.05, 0.02)) == "overturned"
+    assert verdict(_diff(0.03, 0.02)) == "inconclusive"  # 0.03 < 2 * 0.02
+    assert verdict(_diff(0.0, 0.0)) == "inconclusive"
 
 
-def test_cli_verify_writes_the_result_into_json_and_report(colours: Path, tmp_path: Path) -> None:
-    out, report = tmp_path / "advice.json", tmp_path / "report"
+@pytest.fixture(scope="module")
+def cli_run(colours: Path, tmp_path_factory) -> tuple:
+    """One real ``tladvise --verify`` (default pilot budget) shared by the tests below."""
+    tmp = tmp_path_factory.mktemp("verify-cli")
+    out, report = tmp / "advice.json", tmp / "report"
     r = CliRunner().invoke(app, [str(colours), "--weights", "none", "--image-size", "64",
                                  "--no-cache", "--verify", "--json", str(out),
                                  "--report", str(report)],
@@ -72,14 +50,43 @@ def test_cli_verify_writes_the_result_into_json_and_report(colours: Path, tmp_pa
     if r.exception is not None and not isinstance(r.exception, SystemExit):
         raise r.exception
     assert r.exit_code == 0, r.output
-    d = json.loads(out.read_text())
+    return r, json.loads(out.read_text()), report
+
+
+def test_verify_returns_a_complete_cross_fitted_result(cli_run) -> None:
+    _, d, _ = cli_run
+    a = AdviceResult.from_dict(d).advice
+    v = VerifyResult.from_dict(d["verify"])
+    assert v.scenarios == (a.scenario, a.runner_up)
+    # every image scored once (3 folds of 30); each fold trains on most of the other 20
+    assert v.n_val == 30 and 12 <= v.n_train <= 20
+    for run in (v.recommended, v.rival):
+        assert 0.0 <= run.val_accuracy <= 1.0 and run.epochs_run >= 1 and run.seconds > 0
+        if run.scenario == "partial_freeze":
+            assert 0 < run.freeze_block < 18
+        else:
+            assert run.freeze_block == SCENARIO_BLOCK[run.scenario]
+        assert (run.freeze_layer == "none (random init)") == (run.scenario == "from_scratch")
+    # paired on the same images: the mean difference is the difference of the accuracies
+    assert v.difference == pytest.approx(v.recommended.val_accuracy - v.rival.val_accuracy, abs=1e-4)
+    assert v.standard_error >= 0 and v.verdict == verdict(
+        PairedDifference("r", "s", v.difference, v.standard_error, 0, 0, 30, 1, 0))
+    g = v.gain
+    assert g is not None and g.n_images == 30 and g.repeats == 1 and g.se_runs == 0
+    assert 0 < v.gain_block < 18 and -1 <= g.difference <= 1 and 0 <= g.discordant <= 1
+    assert "cross-fitting" in v.scheme and v.budget["input_size"] == 128
+    assert v.explanation and v.seconds > 0
+    assert {"verdict", "explanation", "scenarios", "n_train", "n_val", "seconds", "gain"} <= d["verify"].keys()
+
+
+def test_cli_verify_writes_the_result_into_json_terminal_and_report(cli_run) -> None:
+    r, d, report = cli_run
     v = d["verify"]
     assert "verify" not in d["extras"]  # a typed field, no longer an untyped extra
-    assert v["scenarios"] == [d["advice"]["scenario"], d["advice"]["runner_up"]]
     assert v["verdict"] in ("confirmed", "overturned", "inconclusive")
-    assert v["n_val"] == 6 and len(v["runs"]) == 2
+    assert len(v["runs"]) == 2
     text = " ".join(r.output.split())
-    assert f"Verification: {v['verdict']}" in text
+    assert f"Verification: {v['verdict']}" in text and "fine-tuning gain" in text
     md = (report / "report.md").read_text()
     assert "Verification run" in md and v["verdict"].capitalize() in md
     for acc in v["accuracies"].values():
