@@ -56,8 +56,9 @@ class PairedDifference(Record):
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """The recommended scenario and its rival (``advice.runner_up``) trained and scored
-    by cross-fitting, the verdict on the call (``confirmed``, ``overturned`` or
+    """The recommended scenario and its rival (the other of the feature extractor and
+    the partial freeze; for a call of full fine-tune or from scratch, the better of
+    them) trained and scored by cross-fitting, the verdict on the call (``confirmed``, ``overturned`` or
     ``inconclusive``), and ``gain``: fine-tuning the top blocks (a partial freeze at
     ``gain_block``) minus the feature extractor, paired on the same images.
 

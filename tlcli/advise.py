@@ -36,7 +36,7 @@ def tladvise(
     json_out: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="Write the complete advice as JSON here (tltune --advice reads it)."),
     report: Optional[Path] = typer.Option(None, "--report", metavar="DIR", help="Write report.html and report.md into this folder."),
     large_per_class: float = typer.Option(1000.0, "--large-per-class", metavar="N", help="Median training images per class from which a dataset counts as large."),
-    verify: bool = typer.Option(False, "--verify", help="Run a bounded pilot (a few minutes on a CPU) that trains the recommended scenario and its closest rival on a subsample, and confirm or overturn the call."),
+    verify: bool = typer.Option(False, "--verify", help="Run a bounded pilot (a few minutes on a CPU): cross-fitted on up to 600 images, it measures what fine-tuning the top blocks gains over the feature extractor (with its standard error) and confirms or overturns the call."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", metavar="DIR", help="Feature cache folder (default $TL_CACHE_DIR or ~/.cache/tltools)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the feature cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary (errors still go to stderr)."),

@@ -91,6 +91,11 @@ def render_advice(result: AdviceResult, console: Console) -> None:
         console.print("  [dim]every file of every finding is listed in --json and --report[/dim]")
     else:
         console.print("[green]Health: no issues found[/green]")
+    if m.depth_probes:
+        depth = sorted(m.depth_probes, key=lambda d: d.block)
+        steps = "  ".join(f"b{d.block} {d.accuracy:.2f}" for d in depth)
+        console.print(f"  probe accuracy by depth (block of {depth[-1].n_blocks}): {steps}  "
+                      f"[dim](majority {m.probe.majority:.2f})[/dim]")
     hit = " (features from cache)" if m.cache_hit else ""
     console.print(f"[dim]measured {m.n_images} images in {result.seconds:.1f}s{hit}[/dim]")
     for n in m.notes:
@@ -105,9 +110,14 @@ _VERDICT_STYLE = {"confirmed": "green", "overturned": "red", "inconclusive": "ye
 def _render_verify(v: VerifyResult, console: Console) -> None:
     """The ``tladvise --verify`` pilot (``result.verify``)."""
     accs = "   ".join(f"{escape(s)} [bold]{acc:.3f}[/bold]" for s, acc in v.accuracies.items())
-    body = (f"{accs}\n{escape(v.explanation)}\n"
-            f"[dim]{v.n_train} train / {v.n_val} validation images, "
-            f"{v.budget.get('input_size', '?')}px, up to {v.budget.get('epochs', '?')} epochs, "
-            f"{v.seconds:.0f}s[/dim]")
+    gain = ""
+    if v.gain is not None:
+        lo, hi = v.gain.interval()
+        gain = (f"\nfine-tuning gain (partial freeze at block {v.gain_block} minus feature "
+                f"extractor): [bold]{v.gain.difference:+.3f}[/bold] +- {v.gain.se:.3f} "
+                f"(interval {lo:+.3f} .. {hi:+.3f})")
+    body = (f"{accs}{gain}\n{escape(v.explanation)}\n"
+            f"[dim]{v.n_val} images scored held-out ({escape(v.scheme) or 'validation'}), about "
+            f"{v.n_train} train per fold, {v.budget.get('input_size', '?')}px, {v.seconds:.0f}s[/dim]")
     style = _VERDICT_STYLE.get(v.verdict, "")
     console.print(Panel(body, title=f"Verification: [{style}]{v.verdict}[/]", border_style=style))

@@ -20,7 +20,7 @@ from advisor.measure._features import BNStats, FeaturePass
 
 __all__ = ["CACHE_VERSION", "default_cache_dir", "content_fingerprint", "FeatureCache"]
 
-CACHE_VERSION = 1  # bump when the cached arrays change meaning
+CACHE_VERSION = 2  # bump when the cached arrays change meaning (2: depth features)
 _HASH_CHUNK = 1024  # files in flight while hashing (bounds the pending futures)
 
 
@@ -62,6 +62,10 @@ def content_fingerprint(items: Sequence[ImageItem], workers: int | None = None,
     return h.hexdigest()
 
 
+def _boundary(b: Boundary) -> dict:
+    return {"name": b.name, "index": b.index, "block": b.block, "n_blocks": b.n_blocks}
+
+
 class FeatureCache:
     """A folder of feature passes; ``root=None`` disables caching."""
 
@@ -92,9 +96,13 @@ class FeatureCache:
                          tuple(bnz[f"var{i}"] for i in range(n)),
                          tuple(bnz[f"ref_mean{i}"] for i in range(n)),
                          tuple(bnz[f"ref_var{i}"] for i in range(n)), tuple(meta["bn_eps"]))
+            depth_bounds = tuple(Boundary(**b) for b in meta["depth_bounds"])
+            depthz = np.load(d / "depth.npz")
             return FeaturePass(files, np.array([f.ok for f in files], dtype=bool),
                                np.load(d / "features.npy"), np.load(d / "thumbs.npy"), bn,
-                               tuple(Boundary(**b) for b in meta["boundaries"]))
+                               tuple(Boundary(**b) for b in meta["boundaries"]),
+                               tuple(depthz[f"depth{i}"] for i in range(len(depth_bounds))),
+                               depth_bounds)
         except (OSError, KeyError, ValueError, json.JSONDecodeError):
             return None  # missing or partial entry: recompute
 
@@ -121,8 +129,8 @@ class FeatureCache:
             meta = {"files": [f.to_dict() for f in fp.files], "bn_names": list(fp.bn.names),
                     "bn_indices": list(fp.bn.indices), "n_layers": fp.bn.n_layers,
                     "bn_eps": list(fp.bn.eps),
-                    "boundaries": [{"name": b.name, "index": b.index, "block": b.block,
-                                    "n_blocks": b.n_blocks} for b in fp.boundaries]}
+                    "boundaries": [_boundary(b) for b in fp.boundaries],
+                    "depth_bounds": [_boundary(b) for b in fp.depth_bounds]}
             np.save(tmp / "features.npy", fp.features)
             np.save(tmp / "thumbs.npy", fp.thumbs)
             arrays = {}
@@ -130,5 +138,6 @@ class FeatureCache:
                 arrays.update({f"mean{i}": fp.bn.mean[i], f"var{i}": fp.bn.var[i],
                                f"ref_mean{i}": fp.bn.ref_mean[i], f"ref_var{i}": fp.bn.ref_var[i]})
             np.savez(tmp / "bn.npz", **arrays)
+            np.savez(tmp / "depth.npz", **{f"depth{i}": a for i, a in enumerate(fp.depth_features)})
             (tmp / "meta.json").write_text(json.dumps(meta))  # written last: marks completeness
         return final

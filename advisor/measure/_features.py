@@ -1,13 +1,16 @@
 """One pass over the images: decode once (threads), feed the backbone once, and
-collect from that single forward pass both the pooled features and the
-per-channel statistics of every BatchNorm layer's input.
+collect from that single forward pass the pooled features, the pooled activations
+at a few block ends spread over the depth (for the depth-wise probes, see
+:func:`depth_boundaries`) and the per-channel statistics of every BatchNorm layer's input.
 
 Memory: the features and thumbnails are written row by row into two arrays allocated
 once for every item (no per-batch list and no final concatenation, which held both
 copies at once), and each thumbnail is copied out of its decoding thread's buffer at
 once, so that no small per-image array outlives the decode. Per image the pass then
-holds one feature row (D float32), one 16x16x3 uint8 thumbnail and its
-:class:`ScannedFile` record (about 1 KB of Python objects)."""
+holds one feature row (D float32), one pooled row per probed depth (float32, in
+arrays allocated the same way: 24 + 32 + 64 + 96 + 160 = 376 values for MobileNetV2,
+0.3 D; 488 for EfficientNetB0; 3 328 for ResNet50, 1.6 D), one 16x16x3 uint8
+thumbnail and its :class:`ScannedFile` record (about 1 KB of Python objects)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,11 @@ import numpy as np
 from advisor.backbones import BackboneSpec, Boundary, WeightsSource
 from advisor.data import THUMB_SIZE, ImageItem, ScannedFile, iter_decoded
 
-__all__ = ["BNStats", "FeaturePass", "extract_features"]
+__all__ = ["BNStats", "DEPTH_FRACTIONS", "FeaturePass", "depth_boundaries", "extract_features"]
+
+#: Relative depths (fractions of the blocks) of the intermediate probes; the final
+#: pooled features (fraction 1) are the last depth.
+DEPTH_FRACTIONS = (1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6)
 
 
 @dataclass(frozen=True)
@@ -44,15 +51,37 @@ class FeaturePass:
     thumbs: np.ndarray  # (n_ok, 16, 16, 3) uint8
     bn: BNStats
     boundaries: tuple[Boundary, ...]
+    # pooled activations at a few block ends (``depth_bounds``, shallow first), one
+    # (n_ok, C_k) float32 array each; the final features are not repeated here
+    depth_features: tuple[np.ndarray, ...] = ()
+    depth_bounds: tuple[Boundary, ...] = ()
 
 
-def _stats_model(backbone):
+def depth_boundaries(boundaries: Sequence[Boundary],
+                     fractions: Sequence[float] = DEPTH_FRACTIONS) -> tuple[Boundary, ...]:
+    """The block ends nearest each of ``fractions`` of the blocks (ties: the shallower),
+    shallow first, without repeats; neither ``input`` nor the last boundary (the
+    backbone's output, whose pooled features are :attr:`FeaturePass.features`)."""
+    inner = [b for b in boundaries if 0 < b.block < b.n_blocks]
+    picked: list[Boundary] = []
+    for f in fractions:
+        if not inner:
+            break
+        best = min(inner, key=lambda b: (abs(b.fraction - f), b.block))
+        if best not in picked:
+            picked.append(best)
+    return tuple(sorted(picked, key=lambda b: b.block))
+
+
+def _stats_model(backbone, depth_layers: Sequence[str] = ()):
     import keras
 
     from advisor.backbones import bn_layers
 
     bns = bn_layers(backbone)
     outs = [keras.layers.GlobalAveragePooling2D(name="tl_pool")(backbone.output)]
+    for name in depth_layers:
+        outs.append(keras.ops.mean(backbone.get_layer(name).output, axis=(1, 2)))
     for layer in bns:
         x = layer.input
         outs.append(keras.ops.mean(x, axis=(1, 2)))
@@ -70,9 +99,12 @@ def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: We
     from advisor.backbones import block_boundaries, build_backbone, preprocess_fn
 
     backbone = build_backbone(spec, input_size, weights)
-    model, bns = _stats_model(backbone)
+    bounds = tuple(block_boundaries(backbone, spec))
+    depths = depth_boundaries(bounds)
+    model, bns = _stats_model(backbone, [b.name for b in depths])
     preprocess = preprocess_fn(spec)
     n_bn = len(bns)
+    n_depth = len(depths)
 
     @tf.function(reduce_retracing=True)
     def forward(x):
@@ -83,6 +115,8 @@ def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: We
     # one row per item, filled in order; rows of unreadable files are never written
     # (their pages are never touched) and are cut off at the end
     feats = np.empty((len(items), int(model.outputs[0].shape[-1])), np.float32)
+    depth_feats = [np.empty((len(items), int(o.shape[-1])), np.float32)
+                   for o in model.outputs[1:1 + n_depth]]
     thumbs = np.empty((len(items), THUMB_SIZE, THUMB_SIZE, 3), np.uint8)
     files: list[ScannedFile] = []
     batch: list[np.ndarray] = []
@@ -95,7 +129,9 @@ def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: We
         x = np.stack(batch + [batch[-1]] * (batch_size - n))  # fixed shape: no retracing
         out = [o.numpy()[:n] for o in forward(x)]
         feats[count:count + n] = out[0]
-        for k, o in enumerate(out[1:]):
+        for arr, o in zip(depth_feats, out[1:1 + n_depth]):
+            arr[count:count + n] = o
+        for k, o in enumerate(out[1 + n_depth:]):
             s = o.astype(np.float64).sum(axis=0)
             sums[k] = s if sums[k] is None else sums[k] + s
         count += n
@@ -134,9 +170,9 @@ def extract_features(items: Sequence[ImageItem], spec: BackboneSpec, weights: We
         eps=tuple(float(l.epsilon) for l in bns),
     )
     features, thumb_arr = feats[:count], thumbs[:count]
-    bounds = tuple(block_boundaries(backbone, spec))
     del model, backbone
     import keras
 
     keras.backend.clear_session()
-    return FeaturePass(tuple(files), ok, features, thumb_arr, bn, bounds)
+    return FeaturePass(tuple(files), ok, features, thumb_arr, bn, bounds,
+                       tuple(a[:count] for a in depth_feats), depths)

@@ -21,11 +21,11 @@ from advisor.measure._probe import PROBE_C, probe
 from advisor.measure._project import project_2d
 from advisor.measure._sample import MAX_PROBE_IMAGES, stratified_rows
 from advisor.measure._shift import shift_profile
-from advisor.measure._types import Measurements, ProbeResult
+from advisor.measure._types import DepthProbe, Measurements, ProbeResult
 
 __all__ = ["measure", "ProgressFactory", "MAX_PROJECTION_POINTS"]
 
-_DERIVED_VERSION = 1  # bump when probe/LogME/projection results change meaning
+_DERIVED_VERSION = 2  # bump when probe/LogME/projection results change meaning (2: depth probes)
 
 # progress("what", total) -> advance(n); None: no progress display
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -37,9 +37,37 @@ def _advance(progress: ProgressFactory | None, what: str, total: int):
     return progress(what, total) if progress else None
 
 
+def _depth_probe(b, n_layers: int, result: ProbeResult) -> DepthProbe:
+    return DepthProbe(block=b.block, n_blocks=b.n_blocks, fraction=round(b.fraction, 4),
+                      layer=b.name, index=b.index,
+                      depth=round(b.index / max(n_layers - 1, 1), 4),
+                      accuracy=result.accuracy, std=result.std, dims=result.dims,
+                      notes=result.notes)
+
+
+def _depth_probes(fp: FeaturePass, rows: np.ndarray, y: np.ndarray, seed: int,
+                  final: ProbeResult, step) -> list[dict]:
+    """The probe at each of ``fp.depth_bounds`` on the same rows and folds as the main
+    probe, then the main probe itself at the last boundary (the pooled features).
+
+    Only the accuracy on the whole training part is kept, so the learning curve's
+    smaller fits are skipped (``fractions=(1.0,)``: the same folds and the same full
+    fits, hence the same accuracy as with the curve)."""
+    out = []
+    for b, arr in zip(fp.depth_bounds, fp.depth_features):
+        out.append(_depth_probe(b, fp.bn.n_layers, probe(arr[rows], y, seed=seed,
+                                                         fractions=(1.0,))).to_dict())
+        if step:
+            step(1)
+    if fp.boundaries:
+        out.append(_depth_probe(fp.boundaries[-1], fp.bn.n_layers, final).to_dict())
+    return out
+
+
 def _derived(fp: FeaturePass, ok_files: list, labels: np.ndarray, train: np.ndarray, seed: int,
              progress: ProgressFactory | None) -> dict:
-    """Probe, pixel probe, LogME and 2-D projection: everything computed from features.
+    """Probe, pixel probe, depth probes, LogME and 2-D projection: everything computed
+    from features.
 
     The probes and LogME see at most about ``MAX_PROBE_IMAGES`` training images (a
     stratified, seeded sample above that, said in ``notes``; see ``advisor.measure._sample``).
@@ -47,10 +75,11 @@ def _derived(fp: FeaturePass, ok_files: list, labels: np.ndarray, train: np.ndar
     sample = stratified_rows(labels[train], MAX_PROBE_IMAGES, seed)
     rows = np.flatnonzero(train)[sample.rows]
     x, y = fp.features[rows], labels[rows]
-    step = _advance(progress, "Probes and LogME", 3)
+    step = _advance(progress, "Probes and LogME", 3 + len(fp.depth_bounds))
     feat_probe = probe(x, y, seed=seed)
     if step:
         step(1)
+    depth = _depth_probes(fp, rows, y, seed, feat_probe, step)
     pix_probe = probe(pixel_features(fp.thumbs[rows]), y, seed=seed)
     if step:
         step(1)
@@ -61,6 +90,7 @@ def _derived(fp: FeaturePass, ok_files: list, labels: np.ndarray, train: np.ndar
     pick = np.sort(rng.choice(len(ok_files), min(len(ok_files), MAX_PROJECTION_POINTS), replace=False))
     proj = project_2d(fp.features[pick], seed=seed)
     return {"probe": feat_probe.to_dict(), "pixel_probe": pix_probe.to_dict(), "logme": float(score),
+            "depth_probes": depth,
             "projection": [[round(float(a), 4), round(float(b), 4)] for a, b in proj],
             "projection_labels": [ok_files[i].item.label for i in pick],
             "notes": [sample.note("linear probes and LogME")] if sample.sampled else []}
@@ -71,7 +101,8 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
             batch_size: int = 32, workers: int | None = None,
             max_pixels: int = DEFAULT_MAX_PIXELS, similarity=None,
             progress: ProgressFactory | None = None) -> tuple[FeaturePass, Measurements]:
-    """Decode, extract (or load from the cache), then probe, LogME and BN shift.
+    """Decode, extract (or load from the cache), then probes (pooled features, pixels,
+    a few block ends), LogME and BN shift.
 
     ``similarity`` maps the overall BN shift to 0..1 (default: the calibrated
     :func:`advisor.recommend.similarity_from_shift`).
@@ -140,5 +171,6 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
         seconds=round(time.perf_counter() - t0, 3), cache_hit=hit,
         projection=tuple(tuple(p) for p in derived["projection"]),
         projection_labels=tuple(derived["projection_labels"]),
-        notes=tuple(derived.get("notes", ())))
+        notes=tuple(derived.get("notes", ())),
+        depth_probes=tuple(DepthProbe.from_dict(d) for d in derived.get("depth_probes", ())))
     return fp, m

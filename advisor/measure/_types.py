@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from advisor.codec import Record, to_dict
 
-__all__ = ["LayerShift", "ShiftProfile", "CurvePoint", "ProbeResult", "Measurements"]
+__all__ = ["LayerShift", "ShiftProfile", "CurvePoint", "ProbeResult", "DepthProbe",
+           "Measurements"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,31 @@ class ProbeResult(Record):
 
 
 @dataclass(frozen=True)
+class DepthProbe(Record):
+    """The linear probe on the activations at one block end, globally average-pooled
+    (Head2Toe, Evci et al. 2022; surgical fine-tuning, Lee et al. 2023): how much of
+    the class information the first ``block`` blocks already make linearly readable.
+
+    ``block`` / ``n_blocks`` / ``fraction`` / ``layer`` / ``index`` are those of the
+    freeze boundary (:class:`advisor.backbones.Boundary`); ``depth`` is the layer's
+    relative position in the network, on the same scale as :attr:`LayerShift.depth`.
+    The last depth probe (``block == n_blocks``) is the main probe on the pooled
+    features.
+    """
+
+    block: int
+    n_blocks: int
+    fraction: float
+    layer: str
+    index: int
+    depth: float
+    accuracy: float
+    std: float
+    dims: int  # channels at that block end (the probe's feature dimensions)
+    notes: tuple[str, ...] = ()  # the probe's notes (fewer folds, non-convergence)
+
+
+@dataclass(frozen=True)
 class Measurements(Record):
     """Everything measured for one backbone on one dataset."""
 
@@ -93,3 +119,13 @@ class Measurements(Record):
     projection: tuple[tuple[float, float], ...] = ()  # 2-D PCA of features (for reports)
     projection_labels: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # e.g. probes and LogME on a sample of a large dataset
+    # the probe at a few block ends, shallow first, the last one on the pooled features;
+    # empty in results written before the depth probes existed
+    depth_probes: tuple[DepthProbe, ...] = ()
+
+    def depth_probe_at(self, block: int) -> DepthProbe | None:
+        """The depth probe at block end ``block``, else the nearest measured one (ties:
+        the shallower); ``None`` when there are none."""
+        if not self.depth_probes:
+            return None
+        return min(self.depth_probes, key=lambda d: (abs(d.block - block), d.block))

@@ -8,10 +8,8 @@ import shlex
 from pathlib import Path
 
 from advisor._result import AdviceResult
-from advisor._verify import VerifyResult
 from advisor.errors import DatasetError
 from advisor.health._types import Finding, HealthReport
-from advisor.measure._types import Measurements
 from advisor.recommend._types import Advice
 from advisor.report import plots
 from advisor.report._doc import (
@@ -30,10 +28,13 @@ from advisor.report._doc import (
     Text,
     Tile,
 )
+from advisor.report._depth import boundary_depth as _boundary_depth  # noqa: F401 (tests)
+from advisor.report._depth import depth_figure, depth_table
 from advisor.report._fmt import DASH, lr, num, pct, size
 from advisor.report._generic import json_blocks
 from advisor.report._output import ReportPaths, prepare_dir, write_document
 from advisor.report._thumbs import ThumbMaker
+from advisor.report._verify import verify_section
 
 __all__ = ["ADVICE_JSON", "SCENARIO_TITLES", "advice_document", "write_advice_report"]
 
@@ -227,27 +228,6 @@ def _health(health: HealthReport, root: str, thumbs: ThumbMaker) -> Section:
     return Section("health", "Dataset health", tuple(blocks))
 
 
-def _boundary_depth(m: Measurements, a: Advice) -> float | None:
-    """Relative depth of the recommended freeze boundary on the shift plot."""
-    f = a.freeze
-    if f.scratch:
-        return None
-    layers = sorted(m.shift.layers, key=lambda l: l.index)
-    if f.none_frozen or not layers:
-        return 0.0
-    if f.all_frozen:
-        return 1.0
-    if f.index is None:  # the layer is not known
-        return None
-    before = [l for l in layers if l.index <= f.index]
-    after = [l for l in layers if l.index > f.index]
-    if not before:
-        return 0.0
-    if not after:
-        return 1.0
-    return (before[-1].depth + after[0].depth) / 2
-
-
 def _measurements(result: AdviceResult) -> Section:
     a = result.advice
     m = next((x for x in result.measurements if x.backbone == a.backbone), result.chosen)
@@ -268,16 +248,7 @@ def _measurements(result: AdviceResult) -> Section:
                                      m.shift.overall))),
         ("Time", f"{num(m.seconds, 1)} s" + (" (cached)" if m.cache_hit else "")),
     ]
-    figs: list[Figure] = []
-    if m.shift.layers:
-        layers = sorted(m.shift.layers, key=lambda l: l.depth)
-        bd = _boundary_depth(m, a)
-        label = ("frozen: " + ("nothing" if a.freeze.none_frozen
-                               else f"blocks 1..{a.freeze.block} of {a.freeze.n_blocks}"))
-        figs.append(Figure(plots.shift_profile([l.depth for l in layers],
-                                                [l.shift for l in layers], bd, label),
-                           "bn_shift", "How far the dataset's BatchNorm input statistics are from "
-                           "ImageNet's, layer by layer; the shaded part is frozen"))
+    figs: list[Figure] = [f for f in (depth_figure(m, a),) if f is not None]
     curves = {f"{m.backbone} features": [(p.n_train, p.accuracy) for p in m.probe.learning_curve],
               "raw pixels (baseline)": [(p.n_train, p.accuracy)
                                         for p in m.pixel_probe.learning_curve]}
@@ -295,6 +266,9 @@ def _measurements(result: AdviceResult) -> Section:
     blocks += [Text(n, "muted") for n in notes]
     if figs:
         blocks.append(Figures(tuple(figs)))
+    depth = depth_table(m)
+    if depth:
+        blocks += [Heading("Probe accuracy by depth"), *depth]
     return Section("measurements", "Measurements", tuple(blocks))
 
 
@@ -309,31 +283,6 @@ def _ranking(result: AdviceResult) -> Section:
         Table(("Backbone", "Input", "Weights", "Probe acc.", "Pixel acc.", "Gain", "LogME",
                "Similarity", "BN shift", "Seconds"), rows, "lrlrrrrrrr", highlight=chosen,
               caption="Best first; the highlighted row is the recommended backbone."),))
-
-
-_VERDICT_LEVEL = {"confirmed": "info", "overturned": "error", "inconclusive": "warning"}
-
-
-def _verify(verify: VerifyResult) -> Section:
-    """The ``tladvise --verify`` pilot (:class:`~advisor.VerifyResult`)."""
-    intro = Text("A short real training run that checks the call.", "muted")
-    rows = tuple((r.scenario, role, num(r.freeze_block), r.freeze_layer, num(r.val_accuracy),
-                  num(r.epochs_run), num(float(r.seconds), 1))
-                 for r, role in zip(verify.runs, ("recommended", "runner-up")))
-    b = verify.budget
-    facts = (("Verdict", verify.verdict),
-             ("Difference", f"{num(verify.difference)} (standard error "
-                            f"{num(verify.standard_error)})"),
-             ("Images", f"{num(verify.n_train)} train, {num(verify.n_val)} validation"),
-             ("Budget", f"{b.get('input_size', DASH)} px, up to {b.get('epochs', DASH)} epochs, "
-                        f"patience {b.get('patience', DASH)}, augmentation "
-                        f"{b.get('augmentation', DASH)}"),
-             ("Seconds", num(float(verify.seconds), 1)))
-    box = Callout(verify.verdict.capitalize(), _VERDICT_LEVEL.get(verify.verdict, "info"),
-                  (Text(verify.explanation),))
-    table = Table(("Scenario", "Role", "Freeze block", "Frozen through", "Val. accuracy",
-                   "Epochs", "Seconds"), rows, "llrlrrr", highlight=(0,))
-    return Section("verify", "Verification run", (intro, box, KeyValues(facts), table))
 
 
 def _run(result: AdviceResult) -> Section:
@@ -355,7 +304,7 @@ def advice_document(result: AdviceResult, *, advice_json: Path | None = None,
     if len(result.measurements) > 1:
         sections.append(_ranking(result))
     if result.verify is not None:
-        sections.append(_verify(result.verify))
+        sections.append(verify_section(result.verify))
     sections.append(_run(result))
     name = Path(result.profile.root).name or result.profile.root
     return Document(title=f"Transfer-learning advice: {name}",

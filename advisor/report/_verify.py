@@ -18,7 +18,7 @@ def verify_section(verify: VerifyResult) -> Section:
                  "options are compared paired on the same images.", "muted")
     rows = tuple((r.scenario, role, num(r.freeze_block), r.freeze_layer, num(r.val_accuracy),
                   num(r.epochs_run), num(float(r.seconds), 1))
-                 for r, role in zip(verify.runs, ("recommended", "runner-up")))
+                 for r, role in zip(verify.runs, ("recommended", "compared with")))
     b = verify.budget
     facts = [("Verdict", verify.verdict),
              ("Difference", f"{num(verify.difference)} (paired standard error "

@@ -75,10 +75,17 @@ def class_balance(counts: Mapping[str, Mapping[str, int]], classes: Sequence[str
 
 
 def shift_profile(depths: Sequence[float], shifts: Sequence[float], boundary: float | None,
-                  boundary_label: str) -> bytes:
-    """BN shift over relative depth, with the frozen part shaded up to ``boundary``."""
-    fig, ax = _new("BatchNorm statistics shift from ImageNet, by depth",
-                   "relative depth in the backbone (0 = input, 1 = output)",
+                  boundary_label: str,
+                  probes: Sequence[tuple[float, float, float]] = (),
+                  majority: float | None = None) -> bytes:
+    """BN shift over relative depth, with the frozen part shaded up to ``boundary``.
+
+    ``probes`` (``(depth, accuracy, std)`` per probed block end) adds the linear-probe
+    accuracy at those depths on a second y axis (0..1, right), with the
+    ``majority``-class accuracy as a dotted line."""
+    title = ("BN shift from ImageNet and probe accuracy, by depth" if probes
+             else "BatchNorm statistics shift from ImageNet, by depth")
+    fig, ax = _new(title, "relative depth in the backbone (0 = input, 1 = output)",
                    "normalised W2 shift")
     ax.plot(depths, shifts, marker="o", markersize=3, color=_color(0), label="BN layer shift")
     if boundary is not None:
@@ -87,7 +94,23 @@ def shift_profile(depths: Sequence[float], shifts: Sequence[float], boundary: fl
                    label="recommended freeze boundary")
     ax.set_xlim(0, 1)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=9, loc="upper left")
+    handles, labels = ax.get_legend_handles_labels()
+    if probes:
+        xs, ys, sd = (np.asarray(v, dtype=float) for v in zip(*probes))
+        acc = ax.twinx()
+        acc.spines["top"].set_visible(False)
+        acc.fill_between(xs, np.clip(ys - sd, 0, 1), np.clip(ys + sd, 0, 1), color=_color(1),
+                         alpha=0.15, linewidth=0)
+        acc.plot(xs, ys, marker="s", markersize=4, color=_color(1),
+                 label="linear-probe accuracy (right)")
+        if majority is not None:
+            acc.axhline(majority, color="#888", linestyle=":", label="majority class (right)")
+        acc.set_ylim(0, 1.02)
+        acc.set_ylabel("cross-validated probe accuracy")
+        h2, l2 = acc.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+        ax = acc  # the legend goes on the top axes, above both plots
+    ax.legend(handles, labels, fontsize=8 if probes else 9, loc="upper left")
     return _png(fig)
 
 

@@ -8,8 +8,9 @@ scored fold). Options, all at 128 px under the rule of :mod:`tuner.verify._pilot
 (the head on cached features to convergence, then 4 fine-tuning epochs; the fixed
 learning-rate rule): the feature extractor, a partial freeze at the advice's
 boundary (:func:`~tuner.verify.partial_boundary`: the top blocks train on cached
-boundary activations, so it costs only the suffix), and the call and its runner-up
-where they are neither. Every comparison is paired on the same images
+boundary activations, so it costs only the suffix), and the call where it is neither
+(full fine-tune, from scratch). The call is judged against the other of the pair, or
+(full fine-tune, from scratch) against the better of the two. Every comparison is paired on the same images
 (:meth:`~tuner.verify.Scoreboard.difference`): a difference beyond :data:`Z` standard
 errors counts as real.
 
@@ -29,8 +30,8 @@ from advisor import AdviceResult, PairedDifference, PilotRun, VerifyResult
 from tuner.verify._paired import Option, Scoreboard, crossfit_splits, score_options
 from tuner.verify._pilot import PilotBudget, for_advice, freeze_plan_of
 
-__all__ = ["VERIFY_BUDGET", "VERIFY_FOLDS", "Z", "PilotRun", "VerifyResult", "verify_advice",
-           "verdict"]
+__all__ = ["VERIFY_BUDGET", "VERIFY_FOLDS", "Z", "PilotRun", "VerifyResult", "rival_of",
+           "verify_advice", "verdict"]
 
 VERIFY_BUDGET = PilotBudget(max_train=None)  # at PILOT_INPUT_SIZE, no training cap
 VERIFY_FOLDS = 3
@@ -67,6 +68,16 @@ def _explain(v: str, rec: PilotRun, rival: PilotRun, diff: PairedDifference, n: 
             f"pilot cannot tell them apart.{g}")
 
 
+def rival_of(call: str, runs: dict[str, PilotRun]) -> str:
+    """What the call is judged against: the other of the feature extractor and the
+    partial freeze, or (a call of full fine-tune or from scratch) the better of them."""
+    if call == "feature_extractor":
+        return "partial_freeze"
+    if call == "partial_freeze":
+        return "feature_extractor"
+    return max(("feature_extractor", "partial_freeze"), key=lambda s: runs[s].val_accuracy)
+
+
 def _label(scenario: str, block: int) -> str:
     return f"partial_b{block}" if scenario == "partial_freeze" else scenario
 
@@ -75,9 +86,10 @@ def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | N
                   folds: int = VERIFY_FOLDS, budget: PilotBudget = VERIFY_BUDGET, seed: int = 0,
                   weights: str = "imagenet", cache_dir: Path | None = None,
                   progress: ProgressFactory | None = None) -> VerifyResult:
-    """Cross-fit the feature extractor, the partial freeze at the advice's boundary, the
-    call and its runner-up on a stratified subsample of ``path``; measure the gain of
-    fine-tuning and judge the call (see the module docstring).
+    """Cross-fit the feature extractor, the partial freeze at the advice's boundary and
+    (when it is neither) the call on a stratified subsample of ``path``; measure the
+    gain of fine-tuning and judge the call against :func:`rival_of` (see the module
+    docstring).
 
     ``weights``: as for :func:`advisor.advise` (pass the same the advice used).
     ``budget``: the training budget (flips are dropped where the advice says so).
@@ -87,8 +99,9 @@ def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | N
     budget = for_advice(budget, result)
     splits, y, _ = crossfit_splits(path, budget, [seed], folds, max_images=max_images,
                                    cache_dir=cache_dir)
-    scenarios = list(dict.fromkeys(["feature_extractor", "partial_freeze", a.scenario,
-                                    a.runner_up]))
+    # the gain pair (cheap: the partial freeze trains only the top blocks, on cached
+    # activations), and the call itself where it is neither
+    scenarios = list(dict.fromkeys(["feature_extractor", "partial_freeze", a.scenario]))
     planned: dict[str, Option] = {}
 
     def options(bounds) -> list[Option]:
@@ -104,8 +117,9 @@ def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | N
     board = score_options(splits, len(y), y, options, budget, backbone=a.backbone, weights=weights,
                           cache_dir=cache_dir, on_run=(lambda r: advance()) if advance else None)
     runs = {s: _pilot_run(board, planned[s]) for s in scenarios}
-    rec, rival = runs[a.scenario], runs[a.runner_up]
-    diff = board.difference(planned[a.scenario].label, planned[a.runner_up].label)
+    rival_s = rival_of(a.scenario, runs)
+    rec, rival = runs[a.scenario], runs[rival_s]
+    diff = board.difference(planned[a.scenario].label, planned[rival_s].label)
     gain = board.difference(planned["partial_freeze"].label, "feature_extractor")
     v = verdict(diff)
     return VerifyResult(

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advisor import PilotRun, VerifyResult
+from advisor import PairedDifference, PilotRun, VerifyResult
 from advisor._result import AdviceResult, DatasetProfile
 from advisor.data import scan_files, scan_layout
 from advisor.health._types import Finding, HealthReport
@@ -113,7 +113,9 @@ def make_advice_result(root: Path) -> AdviceResult:
         explanation=f"Inconclusive: partial_freeze 0.860 vs feature_extractor 0.810 ({HOSTILE})",
         seconds=32.6, budget={"input_size": 128, "epochs": 6, "patience": 4,
                               "augmentation": "light"},
-        split_source={"val": "val/ folder"})
+        split_source={"val": "val/ folder"},
+        gain=PairedDifference("partial_b12", "feature_extractor", 0.05, 0.04, 0.035, 0.0, 30, 1, 0.12),
+        gain_block=12, scheme="3-fold cross-fitting, seed 0")
     return AdviceResult(profile, health, ms, advice, seconds=63.2,
                         command=f"tladvise {root} --report out", verify=verify,
                         extras={"warnings": ["efficientnet_b0 had no ImageNet weights: measured "

@@ -56,4 +56,13 @@ def test_terminal_summary_draws_the_typed_result(advice_result):
     text = " ".join(console.export_text().split())
     assert "Verification: inconclusive" in text
     assert "partial_freeze 0.860" in text and "feature_extractor 0.810" in text
-    assert "24 train / 9 validation images, 128px, up to 6 epochs" in text
+    assert "9 images scored held-out (3-fold cross-fitting, seed 0), about 24 train per fold, 128px" in text
+    assert "fine-tuning gain (partial freeze at block 12 minus feature extractor): +0.050 +- 0.040" in text
+
+
+def test_report_shows_the_gain_with_its_interval(advice_result, tmp_path):
+    from advisor.report._markdown import render_markdown
+
+    path, _ = render_markdown(advice_document(advice_result), tmp_path)
+    md = path.read_text()
+    assert "Fine-tuning gain" in md and "+0.050 +- 0.040 (interval -0.030 .. +0.130)" in md
