@@ -82,6 +82,8 @@ class VerifyResult:
     gain: PairedDifference | None = None
     gain_block: int | None = None
     scheme: str = ""
+    call: str = ""  # the scenario the measured gain supports (tuner.verify.call_from_gain)
+    call_reason: str = ""
 
     @property
     def runs(self) -> tuple[PilotRun, PilotRun]:
@@ -102,6 +104,7 @@ class VerifyResult:
                 "difference": self.difference, "standard_error": self.standard_error,
                 "gain": None if self.gain is None else self.gain.to_dict(),
                 "gain_block": self.gain_block, "scheme": self.scheme,
+                "call": self.call, "call_reason": self.call_reason,
                 "n_train": self.n_train, "n_val": self.n_val, "seconds": self.seconds,
                 "runs": [r.to_dict() for r in self.runs],
                 "budget": dict(self.budget), "split_source": dict(self.split_source)}
@@ -119,4 +122,5 @@ class VerifyResult:
                    budget=dict(d.get("budget") or {}),
                    split_source=dict(d.get("split_source") or {}),
                    gain=None if gain is None else PairedDifference.from_dict(gain),
-                   gain_block=d.get("gain_block"), scheme=str(d.get("scheme") or ""))
+                   gain_block=d.get("gain_block"), scheme=str(d.get("scheme") or ""),
+                   call=str(d.get("call") or ""), call_reason=str(d.get("call_reason") or ""))

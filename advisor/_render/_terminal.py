@@ -116,6 +116,8 @@ def _render_verify(v: VerifyResult, console: Console) -> None:
         gain = (f"\nfine-tuning gain (partial freeze at block {v.gain_block} minus feature "
                 f"extractor): [bold]{v.gain.difference:+.3f}[/bold] +- {v.gain.se:.3f} "
                 f"(interval {lo:+.3f} .. {hi:+.3f})")
+    if v.call:
+        gain += f"\nmeasured call: [bold]{escape(v.call_reason)}[/bold]"
     body = (f"{accs}{gain}\n{escape(v.explanation)}\n"
             f"[dim]{v.n_val} images scored held-out ({escape(v.scheme) or 'validation'}), about "
             f"{v.n_train} train per fold, {v.budget.get('input_size', '?')}px, {v.seconds:.0f}s[/dim]")

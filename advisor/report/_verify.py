@@ -30,6 +30,8 @@ def verify_section(verify: VerifyResult) -> Section:
                       f"{lo:+.3f} .. {hi:+.3f}): partial freeze at block {verify.gain_block} "
                       f"minus feature extractor, {g.n_images} images, {g.discordant:.1%} "
                       "discordant"))
+    if verify.call:
+        facts.append(("Measured call", verify.call_reason))
     facts += [("Images", f"{num(verify.n_val)} scored held-out, about {num(verify.n_train)} "
                          "train per fold"),
               ("Scheme", verify.scheme or DASH),

@@ -20,6 +20,7 @@ The result is an :class:`advisor.VerifyResult`: the advisor owns the type, since
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,12 +31,13 @@ from advisor import AdviceResult, PairedDifference, PilotRun, VerifyResult
 from tuner.verify._paired import Option, Scoreboard, crossfit_splits, score_options
 from tuner.verify._pilot import PilotBudget, for_advice, freeze_plan_of
 
-__all__ = ["VERIFY_BUDGET", "VERIFY_FOLDS", "Z", "PilotRun", "VerifyResult", "rival_of",
-           "verify_advice", "verdict"]
+__all__ = ["REGRET_TOLERANCE", "VERIFY_BUDGET", "VERIFY_FOLDS", "Z", "PilotRun", "VerifyResult",
+           "call_from_gain", "rival_of", "verify_advice", "verdict"]
 
 VERIFY_BUDGET = PilotBudget(max_train=None)  # at PILOT_INPUT_SIZE, no training cap
 VERIFY_FOLDS = 3
 Z = 2.0  # differences beyond Z standard errors count as real
+REGRET_TOLERANCE = 0.005  # expected regrets closer than this (half a point): the cheaper option
 
 ProgressFactory = Callable[[str, int], Callable[..., None]]
 
@@ -66,6 +68,35 @@ def _explain(v: str, rec: PilotRun, rival: PilotRun, diff: PairedDifference, n: 
     lead = "ahead" if diff.difference > 0 else "behind" if diff.difference < 0 else "level"
     return (f"Inconclusive: {nums}; the recommended scenario is {lead} but within noise, so this "
             f"pilot cannot tell them apart.{g}")
+
+
+def _expected_shortfall(mean: float, se: float) -> float:
+    """E[max(X, 0)] for X ~ Normal(mean, se): what choosing against X is expected to lose."""
+    if se <= 0:
+        return max(mean, 0.0)
+    z = mean / se
+    return mean * 0.5 * (1 + math.erf(z / math.sqrt(2))) + se * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+
+
+def call_from_gain(gain: PairedDifference, fe: PilotRun, partial: PilotRun,
+                   tolerance: float = REGRET_TOLERANCE) -> tuple[str, str]:
+    """The scenario the measured gain supports, and why: the option of least expected
+    regret (the gain taken as Normal(difference, se)); when the two expected regrets are
+    within ``tolerance`` (accuracy, a fraction) the cheaper feature extractor."""
+    lose_fe = _expected_shortfall(gain.difference, gain.se)  # if the gain is real
+    lose_ft = _expected_shortfall(-gain.difference, gain.se)
+    cost = partial.seconds / max(fe.seconds, 1e-9)
+    nums = (f"fine-tuning the top blocks gains {100 * gain.difference:+.1f} points (SE "
+            f"{100 * gain.se:.1f}) over the feature extractor; expected regret "
+            f"{100 * lose_fe:.1f} points for the feature extractor, {100 * lose_ft:.1f} for "
+            f"the partial freeze, which cost {cost:.1f}x its time in this pilot")
+    if lose_fe - lose_ft > tolerance:
+        return "partial_freeze", f"partial_freeze: {nums}."
+    if lose_fe - lose_ft < -tolerance:
+        return "feature_extractor", f"feature_extractor: {nums}."
+    return "feature_extractor", (f"feature_extractor: the evidence cannot separate the two "
+                                 f"({nums}; within {100 * tolerance:.1f} points), so the "
+                                 "cheaper one.")
 
 
 def rival_of(call: str, runs: dict[str, PilotRun]) -> str:
@@ -122,6 +153,7 @@ def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | N
     diff = board.difference(planned[a.scenario].label, planned[rival_s].label)
     gain = board.difference(planned["partial_freeze"].label, "feature_extractor")
     v = verdict(diff)
+    call, why = call_from_gain(gain, runs["feature_extractor"], runs["partial_freeze"])
     return VerifyResult(
         recommended=rec, rival=rival,
         n_train=int(round(float(np.mean([len(s.data.y_train) for s in splits])))),
@@ -131,7 +163,8 @@ def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | N
         split_source=dict(splits[0].data.split_source), gain=gain,
         gain_block=planned["partial_freeze"].freeze_block,
         scheme=f"{folds}-fold cross-fitting, seed {seed}: every image scored once, by models "
-               "that neither trained on it nor chose their epoch on it")
+               "that neither trained on it nor chose their epoch on it",
+        call=call, call_reason=why)
 
 
 def _pilot_run(board: Scoreboard, o: Option) -> PilotRun:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor import AdviceResult, PairedDifference, VerifyResult
+from advisor import AdviceResult, PairedDifference, PilotRun, VerifyResult
 from tests.conftest import write_image_folder
 from tlcli.advise import app
-from tuner.verify import verdict
+from tuner.verify import call_from_gain, verdict
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +36,20 @@ def test_verdict_compares_the_paired_difference_with_its_standard_error() -> Non
     assert verdict(_diff(-0.05, 0.02)) == "overturned"
     assert verdict(_diff(0.03, 0.02)) == "inconclusive"  # 0.03 < 2 * 0.02
     assert verdict(_diff(0.0, 0.0)) == "inconclusive"
+
+
+def test_the_measured_gain_decides_by_expected_regret_then_cost() -> None:
+    fe = PilotRun("feature_extractor", 18, "out_relu", 0.80, 10, 10.0)
+    ft = PilotRun("partial_freeze", 14, "block_14_add", 0.84, 14, 40.0)
+    clear = call_from_gain(PairedDifference("p", "f", 0.04, 0.01, 0.01, 0, 600, 1, 0.1), fe, ft)
+    assert clear[0] == "partial_freeze" and "+4.0 points (SE 1.0)" in clear[1] and "4.0x" in clear[1]
+    worse = call_from_gain(PairedDifference("p", "f", -0.03, 0.01, 0.01, 0, 600, 1, 0.1), fe, ft)
+    assert worse[0] == "feature_extractor" and "cannot separate" not in worse[1]
+    tie = call_from_gain(PairedDifference("p", "f", 0.002, 0.01, 0.01, 0, 600, 1, 0.1), fe, ft)
+    assert tie[0] == "feature_extractor" and "cannot separate" in tie[1]
+    # a gain of 1.5 SE: the expected regret of not fine-tuning is above half a point
+    lean = call_from_gain(PairedDifference("p", "f", 0.015, 0.01, 0.01, 0, 600, 1, 0.1), fe, ft)
+    assert lean[0] == "partial_freeze"
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +92,7 @@ def test_verify_returns_a_complete_cross_fitted_result(cli_run) -> None:
     assert g is not None and g.n_images == 30 and g.repeats == 1 and g.se_runs == 0
     assert 0 < v.gain_block < 18 and -1 <= g.difference <= 1 and 0 <= g.discordant <= 1
     assert "cross-fitting" in v.scheme and v.budget["input_size"] == 128
+    assert v.call in ("feature_extractor", "partial_freeze") and v.call_reason.startswith(v.call)
     assert v.explanation and v.seconds > 0
     assert {"verdict", "explanation", "scenarios", "n_train", "n_val", "seconds", "gain"} <= d["verify"].keys()
 
