@@ -16,11 +16,13 @@ import numpy as np
 from advisor.backbones import Boundary
 from advisor.codec import Record
 from advisor.measure._types import Measurements
+from advisor.recommend._decision import (DECISION_FEATURES, FITTED_RULE, DecisionRule,
+                                         boundary_at_fraction)
 from advisor.recommend._freeze import FreezePlan
 from advisor.recommend._types import Advice, Augmentation, LRRange, Reason
 
 __all__ = ["LR_RANGES", "Thresholds", "similarity_from_shift", "normalised_gain",
-           "choose_boundary", "recommend"]
+           "recommend"]
 
 # (head, backbone) learning-rate ranges per scenario: fine-tuning 10-100x below the
 # head, everything at the head's rate from scratch, no backbone rate when it is frozen
@@ -42,8 +44,6 @@ class Thresholds(Record):
     shift_steepness: float = 4.0  # similarity = 1 / (1 + (shift / midpoint) ** steepness)
     similar: float = 0.5  # similarity at or above which the data counts as ImageNet-like
     transferable_gain: float = 0.5  # normalised probe gain over pixels for "features transfer"
-    partial_low: tuple[float, float] = (0.15, 0.5)  # freeze range (fraction of blocks), weak transfer
-    partial_high: tuple[float, float] = (0.5, 0.85)  # freeze range, features transfer well
     size_margin_factor: float = 4.0  # a factor this far from the size threshold = full confidence
 
 
@@ -55,33 +55,6 @@ def similarity_from_shift(shift: float, t: Thresholds = Thresholds()) -> float:
 def normalised_gain(probe_acc: float, pixel_acc: float) -> float:
     """How much of the headroom above the pixel baseline the ImageNet features take."""
     return float((probe_acc - pixel_acc) / max(1.0 - pixel_acc, 1e-6))
-
-
-def _smoothed(m: Measurements) -> dict[int, float]:
-    """Shift per backbone layer index, smoothed over 3 neighbouring BN layers."""
-    shifts = np.array([l.shift for l in m.shift.layers])
-    if shifts.size >= 3:
-        shifts = np.convolve(np.pad(shifts, 1, mode="edge"), np.ones(3) / 3, mode="valid")
-    return {l.index: float(s) for l, s in zip(m.shift.layers, shifts)}
-
-
-def _shift_at(boundary: Boundary, smoothed: dict[int, float]) -> float:
-    before = [i for i in smoothed if i <= boundary.index]
-    return smoothed[max(before)] if before else float("nan")
-
-
-def choose_boundary(m: Measurements, boundaries: list[Boundary], lo: float, hi: float) -> tuple[Boundary, float]:
-    """Among block boundaries whose frozen fraction is in ``[lo, hi]``, the one where
-    the dataset's activations are closest to ImageNet's (lowest smoothed shift):
-    the frozen part then hands the trainable part its most ImageNet-like input."""
-    smoothed = _smoothed(m)
-    cands = [b for b in boundaries if 0 < b.block < b.n_blocks and lo <= b.fraction <= hi]
-    if not cands:
-        cands = [b for b in boundaries if 0 < b.block < b.n_blocks]
-    scored = [(_shift_at(b, smoothed), -b.block, b) for b in cands]
-    scored = [s for s in scored if not math.isnan(s[0])] or scored
-    s, _, best = min(scored, key=lambda t: (t[0], t[1]))
-    return best, s
 
 
 def _augmentation(ipc: float, gray_fraction: float) -> Augmentation:
@@ -101,8 +74,13 @@ def _augmentation(ipc: float, gray_fraction: float) -> Augmentation:
 
 
 def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boundary],
-              gray_fraction: float = 0.0, thresholds: Thresholds | None = None) -> Advice:
-    """Turn measurements into an :class:`Advice` (pure function, no I/O)."""
+              gray_fraction: float = 0.0, thresholds: Thresholds | None = None,
+              rule: DecisionRule | None = None) -> Advice:
+    """Turn measurements into an :class:`Advice` (pure function, no I/O).
+
+    Below ``thresholds.large_per_class`` images per class the fitted ``rule`` decides
+    (default :data:`FITTED_RULE`); above it, the size x similarity x transfer table
+    (no dev dataset is that large: those constants are priors, docs/advice-rule.md)."""
     t = thresholds or Thresholds()
     sim = m.similarity
     gain = normalised_gain(m.probe.accuracy, m.pixel_probe.accuracy)
@@ -134,30 +112,35 @@ def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boun
     gain_margin = abs(gain - t.transferable_gain) / max(t.transferable_gain, 1 - t.transferable_gain)
     change: list[str] = []
     need = t.large_per_class
+    confidence: float | None = None
     if not large:
-        if similar:
-            scenario, runner_up = "feature_extractor", "partial_freeze"
-            margins = [size_margin, sim_margin]
-            change.append(f"with about {need:.0f} images per class (now {images_per_class:.0f}) "
-                          "this becomes full_finetune")
-            change.append(f"with similarity below {t.similar} (now {sim:.2f}) this becomes partial_freeze")
+        r = rule or FITTED_RULE
+        x = r.value(m)
+        fe = r.feature_extractor(m)
+        op = "<" if r.side > 0 else ">"
+        reasons.append(Reason(
+            "decision", f"{DECISION_FEATURES[r.feature][1]}: {r.feature} = {x:.3f}; the rule "
+            f"fitted leave-one-dataset-out on the ground truth (docs/ground-truth.md) calls the "
+            f"feature extractor when {r.feature} {op} {r.threshold:.3g}, else {r.finetune}",
+            x, r.threshold))
+        if fe:
+            scenario, runner_up = "feature_extractor", r.scenario
         else:
-            scenario = "partial_freeze"
-            lo, hi = t.partial_high if transferable else t.partial_low
-            bound, s_at = choose_boundary(m, boundaries, lo, hi)
-            runner_up = "feature_extractor" if transferable else "full_finetune"
-            margins = [size_margin, sim_margin, gain_margin]
-            reasons.append(Reason(
-                "freeze_boundary", f"freeze through {bound.name} (block {bound.block} of "
-                f"{bound.n_blocks}): lowest smoothed shift {s_at:.3f} among boundaries freezing "
-                f"{lo:.0%}..{hi:.0%} of the blocks ({'deep' if transferable else 'shallow'} range "
-                f"because the features {'transfer' if transferable else 'add little'})", s_at, None))
-            change.append(f"with about {need:.0f} images per class (now {images_per_class:.0f}) this "
-                          f"becomes {'full_finetune' if transferable else 'from_scratch'}")
-            change.append(f"with similarity above {t.similar} (now {sim:.2f}) this becomes feature_extractor")
-            change.append(f"with a normalised probe gain {'below' if transferable else 'above'} "
-                          f"{t.transferable_gain} (now {gain:.2f}) the boundary moves "
-                          f"{'earlier' if transferable else 'later'}")
+            scenario, runner_up = r.scenario, "feature_extractor"
+            if scenario == "partial_freeze":
+                bound = boundary_at_fraction(boundaries, r.fraction)
+                reasons.append(Reason(
+                    "freeze_boundary", f"freeze through {bound.name} (block {bound.block} of "
+                    f"{bound.n_blocks}): {r.fraction:.0%} of the blocks, the depth the ground "
+                    "truth measured", bound.fraction, None))
+        other = "above" if (r.side > 0) == fe else "below"
+        change.append(f"with {r.feature} {other} {r.threshold:.3g} (now {x:.3f}) this becomes "
+                      f"{runner_up}")
+        change.append(f"with about {need:.0f} images per class (now {images_per_class:.0f}) the "
+                      "large-data rule applies (full_finetune or from_scratch)")
+        change.append("tladvise --verify measures the fine-tuning gain on these images instead")
+        confidence = r.confidence_fe if fe else r.confidence_finetune
+        margins = []
     else:
         if similar or transferable:
             scenario = "full_finetune"
@@ -176,7 +159,8 @@ def recommend(m: Measurements, *, images_per_class: float, boundaries: list[Boun
             change.append(f"with fewer than {need:.0f} images per class this becomes partial_freeze")
     if slope > 0.01:
         change.append(f"the probe still gains {slope:+.3f} per doubling of data: more images would help")
-    confidence = 0.5 + 0.5 * min(1.0, min(margins))
+    if confidence is None:
+        confidence = 0.5 + 0.5 * min(1.0, min(margins))
     head, bb_lr = LR_RANGES[scenario]
     return Advice(
         scenario=scenario, backbone=m.backbone, input_size=m.input_size,

@@ -37,7 +37,7 @@ from advisor import PairedDifference
 from advisor.backbones import Boundary
 from advisor.codec import Record
 from advisor.errors import ConfigError
-from advisor.recommend import FreezePlan
+from advisor.recommend import FreezePlan, boundary_at_fraction
 from tuner.data import PreparedData, stratified_holdout, stratified_sample
 from tuner.verify._pilot import PilotBudget, pilot_data, scenario_params
 
@@ -96,16 +96,15 @@ def grid_options(boundaries: Sequence[Boundary], fractions: Sequence[float] = (0
     """A fixed grid that does not depend on any advice: the feature extractor, partial
     freezes at ``fractions`` of the blocks (rounded half up, clipped to 1..n-1), full
     fine-tune and (``scratch``) from scratch."""
-    n = boundaries[-1].block
     opts = [_option("feature_extractor", "feature_extractor",
                     FreezePlan.for_scenario("feature_extractor", boundaries))]
     seen = set()
     for f in fractions:
-        b = min(n - 1, max(1, int(math.floor(n * f + 0.5))))
-        if b not in seen:
-            seen.add(b)
-            opts.append(_option(f"partial_b{b}", "partial_freeze", FreezePlan.for_scenario(
-                "partial_freeze", boundaries, partial=boundaries[b])))
+        bnd = boundary_at_fraction(boundaries, f)
+        if bnd.block not in seen:
+            seen.add(bnd.block)
+            opts.append(_option(f"partial_b{bnd.block}", "partial_freeze", FreezePlan.for_scenario(
+                "partial_freeze", boundaries, partial=bnd)))
     opts.append(_option("full_finetune", "full_finetune",
                         FreezePlan.for_scenario("full_finetune", boundaries)))
     if scratch:

@@ -38,7 +38,7 @@ from advisor import AdviceResult
 from advisor.backbones import Boundary
 from advisor.codec import Record
 from advisor.errors import ConfigError
-from advisor.recommend import LR_RANGES, FreezePlan, Thresholds, choose_boundary, normalised_gain
+from advisor.recommend import FITTED_RULE, LR_RANGES, FreezePlan, boundary_at_fraction
 from tuner.training import NO_FLIP
 from tuner.data import PreparedData, prepare_data, stratified_holdout, stratified_sample
 from tuner.trial import TrialParams, phase_epochs
@@ -151,23 +151,20 @@ def scenario_params(scenario: str, freeze: FreezePlan, budget: PilotBudget) -> T
                    head_patience=budget.head_patience)
 
 
-def _thresholds(result: AdviceResult) -> Thresholds:
-    return Thresholds.from_dict(result.extras.get("thresholds") or {})
+TOP_BLOCKS_FRACTION = 0.75  # the pilot's partial freeze when the rule's fine-tune is a full one
 
 
 def partial_boundary(result: AdviceResult, boundaries: list[Boundary]) -> Boundary:
     """The partial-freeze boundary of the advice: its own when it recommends
-    partial_freeze, else the one the rule would pick for partial_freeze with the
-    same measurements (deep range when the features transfer, shallow otherwise)."""
+    partial_freeze, else the fitted rule's partial depth
+    (:data:`advisor.recommend.FITTED_RULE`), or the top quarter of the blocks when the
+    rule's fine-tune is a full one."""
     a = result.advice
     _check_backbone(result, boundaries)
     if a.scenario == "partial_freeze":
         return boundaries[a.freeze.block]
-    t = _thresholds(result)
-    m = result.chosen
-    transferable = normalised_gain(m.probe.accuracy, m.pixel_probe.accuracy) >= t.transferable_gain
-    lo, hi = t.partial_high if transferable else t.partial_low
-    return choose_boundary(m, boundaries, lo, hi)[0]
+    frac = FITTED_RULE.fraction if FITTED_RULE.scenario == "partial_freeze" else TOP_BLOCKS_FRACTION
+    return boundary_at_fraction(boundaries, frac)
 
 
 def freeze_plan_of(scenario: str, result: AdviceResult, boundaries: list[Boundary]) -> FreezePlan:

@@ -6,8 +6,11 @@ import pytest
 
 from advisor.backbones import Boundary
 from advisor.measure._types import CurvePoint, LayerShift, Measurements, ProbeResult, ShiftProfile
-from advisor.recommend import (LR_RANGES, SCENARIOS, LRRange, Thresholds, normalised_gain,
-                               recommend, similarity_from_shift)
+from advisor.recommend import (LR_RANGES, SCENARIOS, DecisionRule, LRRange, Thresholds,
+                               normalised_gain, recommend, similarity_from_shift)
+
+# the small-data rule as the CS231n table has it (similar: feature extractor), for the mechanics
+BY_SIMILARITY = DecisionRule("similarity", -1, 0.5, "partial_half", 0.8, 0.7)
 
 
 def _probe(acc: float, slope: float = 0.0) -> ProbeResult:
@@ -47,7 +50,7 @@ FAR = [0.45] * 10
 ])
 def test_quadrants(shifts, probe_acc, pixel_acc, ipc, expected):
     m = _measurements(shifts, probe_acc, pixel_acc)
-    a = recommend(m, images_per_class=ipc, boundaries=_boundaries())
+    a = recommend(m, images_per_class=ipc, boundaries=_boundaries(), rule=BY_SIMILARITY)
     assert a.scenario == expected
     assert {r.code for r in a.reasons} >= {"size", "similarity", "transfer"}
     assert all(r.value is not None for r in a.reasons if r.code in ("size", "similarity", "transfer"))
@@ -67,35 +70,52 @@ def test_learning_rate_table_keeps_the_documented_ranges():
         LR_RANGES["full_finetune"] = (LRRange(1.0, 2.0), None)  # read-only
 
 
-def test_freeze_boundary_follows_the_shift_profile():
-    # shift dips at block 3 (layers 25/35) inside the shallow range 15%..50%
-    shifts = [0.5, 0.5, 0.45, 0.2, 0.2, 0.5, 0.6, 0.6, 0.6, 0.6]
-    a = recommend(_measurements(shifts, 0.7, 0.68), images_per_class=100, boundaries=_boundaries())
-    assert a.scenario == "partial_freeze"
-    assert 0.15 <= a.freeze.block / a.freeze.n_blocks <= 0.5
-    assert a.freeze.layer in ("block3", "block4")
-    # the same profile with transferable features freezes deeper (50%..85%)
-    b = recommend(_measurements(shifts, 0.95, 0.6), images_per_class=100, boundaries=_boundaries())
-    assert b.freeze.block > a.freeze.block
+def test_small_data_follows_the_rule_and_says_why():
+    m = _measurements(FAR, 0.95, 0.6)
+    a = recommend(m, images_per_class=100, boundaries=_boundaries(), rule=BY_SIMILARITY)
+    assert a.scenario == "partial_freeze" and a.runner_up == "feature_extractor"
+    assert (a.freeze.block, a.freeze.layer) == (5, "block4")  # half of 10 blocks
+    assert a.confidence == 0.7
+    why = {r.code: r for r in a.reasons}
+    assert why["decision"].value == pytest.approx(m.similarity) and why["decision"].threshold == 0.5
+    assert any("becomes feature_extractor" in c for c in a.what_would_change)
+    by_headroom = DecisionRule("headroom", 1, 0.1, "full_finetune", 0.9, 0.6)
+    easy = recommend(m, images_per_class=100, boundaries=_boundaries(), rule=by_headroom)
+    assert (easy.scenario, easy.confidence) == ("feature_extractor", 0.9)  # probe error 0.05
+    hard = recommend(_measurements(FAR, 0.80, 0.6), images_per_class=100, boundaries=_boundaries(),
+                     rule=by_headroom)
+    assert hard.scenario == "full_finetune" and hard.freeze.block == 0
+    # a rule on a quantity that was not measured (no depth probes here) fine-tunes
+    late = DecisionRule("late_gain", 1, 0.02, "partial_three_quarters")
+    assert recommend(m, images_per_class=100, boundaries=_boundaries(), rule=late).freeze.block == 8
+
+
+def test_a_decision_rule_is_validated_where_it_is_made():
+    with pytest.raises(ValueError):
+        DecisionRule("colour", 1, 0.1, "full_finetune")
+    with pytest.raises(ValueError):
+        DecisionRule("headroom", 0, 0.1, "full_finetune")
 
 
 def test_feature_extractor_freezes_everything_and_full_finetune_nothing():
-    fe = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=50, boundaries=_boundaries())
+    fe = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=50, boundaries=_boundaries(),
+                   rule=BY_SIMILARITY)
     assert (fe.freeze.block, fe.backbone_lr) == (10, None) and fe.freeze.all_frozen
     ft = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=5000, boundaries=_boundaries())
     assert ft.freeze.index == -1 and ft.backbone_lr is not None and not ft.freeze.scratch
     assert ft.backbone_lr.high < ft.head_lr.low
 
 
-def test_confidence_grows_with_distance_from_the_boundaries():
-    near_edge = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=900, boundaries=_boundaries())
-    far_edge = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=60, boundaries=_boundaries())
+def test_large_data_confidence_grows_with_distance_from_the_boundaries():
+    near_edge = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=1100, boundaries=_boundaries())
+    far_edge = recommend(_measurements(NEAR, 0.95, 0.6), images_per_class=6000, boundaries=_boundaries())
     assert 0.5 <= near_edge.confidence < far_edge.confidence <= 1.0
 
 
 def test_thresholds_are_overridable():
     m = _measurements(NEAR, 0.95, 0.6)
-    assert recommend(m, images_per_class=300, boundaries=_boundaries()).scenario == "feature_extractor"
+    assert recommend(m, images_per_class=300, boundaries=_boundaries(),
+                     rule=BY_SIMILARITY).scenario == "feature_extractor"
     t = Thresholds(large_per_class=200)
     assert recommend(m, images_per_class=300, boundaries=_boundaries(), thresholds=t).scenario == "full_finetune"
 

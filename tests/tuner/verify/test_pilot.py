@@ -12,7 +12,7 @@ import pytest
 
 from advisor import AdviceResult, advise
 from advisor.errors import ConfigError
-from advisor.recommend import LR_RANGES, FreezePlan, normalised_gain
+from advisor.recommend import FITTED_RULE, LR_RANGES, FreezePlan, boundary_at_fraction
 from tests.conftest import write_image_folder
 from tuner.verify._pilot import (
     LEARNING_RATES,
@@ -160,11 +160,8 @@ def test_partial_boundary_of_another_call_is_the_rules_choice(advice, boundaries
                                 freeze=FreezePlan.at(boundaries[block]))
         r = dataclasses.replace(advice, advice=a)
         b = partial_boundary(r, boundaries)
-        assert 0 < b.block < n
-        m = advice.chosen
-        transfers = normalised_gain(m.probe.accuracy, m.pixel_probe.accuracy) >= 0.5
-        lo, hi = (0.5, 0.85) if transfers else (0.15, 0.5)
-        assert lo <= b.fraction <= hi
+        frac = FITTED_RULE.fraction if FITTED_RULE.scenario == "partial_freeze" else 0.75
+        assert b == boundary_at_fraction(boundaries, frac) and 0 < b.block < n
         assert freeze_plan_of(scenario, r, boundaries).code == block
         assert freeze_plan_of(scenario, r, boundaries).layer == boundaries[block].name
     scratch = freeze_plan_of("from_scratch", advice, boundaries)
@@ -180,6 +177,6 @@ def test_advice_for_another_backbone_is_refused(advice, boundaries) -> None:
 
 
 def test_partial_boundary_survives_a_json_round_trip(advice, boundaries) -> None:
-    # thresholds read back from tladvise --json (lists, not tuples) give the same boundary
+    # an advice read back from tladvise --json gives the same boundary
     back = AdviceResult.from_dict(json.loads(json.dumps(advice.to_dict())))
     assert partial_boundary(back, boundaries) == partial_boundary(advice, boundaries)
