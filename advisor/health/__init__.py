@@ -3,7 +3,8 @@ records of the one decoding pass (no file is opened again)."""
 
 from advisor.health._balance import ClassImbalance, MissingClasses, SmallClasses
 from advisor.health._base import HealthCheck
-from advisor.health._content import Grayscale, OddOneOut, SmallImages, TinyImages
+from advisor.health._content import (Grayscale, ImageSizes, OddOneOut, SmallImages,
+                                     TinyImages, WrongExtension)
 from advisor.health._data import HealthData
 from advisor.health._duplicates import ConflictingLabels, ExactDuplicates, Leakage, NearDuplicates
 from advisor.health._files import BadFiles, EmptyClassFolders, SkippedPaths
@@ -27,6 +28,7 @@ __all__ = [
     "HealthData",
     "HealthReport",
     "HealthThresholds",
+    "ImageSizes",
     "Leakage",
     "MissingClasses",
     "NearDuplicates",
@@ -36,6 +38,7 @@ __all__ = [
     "SmallImages",
     "SplitShift",
     "TinyImages",
+    "WrongExtension",
     "find_issues",
     "split_shift_aucs",
 ]

@@ -1,4 +1,5 @@
-"""Checks on what the readable images are: size, grayscale content, odd files in a class."""
+"""Checks on what the readable images are: size and shape, grayscale content, odd files in
+a class, files whose content is another format than their extension says."""
 
 from __future__ import annotations
 
@@ -12,11 +13,23 @@ from advisor.health._base import HealthCheck
 from advisor.health._data import HealthData, listing
 from advisor.health._types import Finding
 
-__all__ = ["TinyImages", "SmallImages", "Grayscale", "OddOneOut", "COLOUR_MODES"]
+__all__ = ["TinyImages", "SmallImages", "ImageSizes", "Grayscale", "OddOneOut", "WrongExtension",
+           "COLOUR_MODES", "FORMAT_EXTENSIONS"]
 
 # Pillow modes that store colour channels (grayscale content in them is wasted storage,
 # and a check of ``mode == "L"`` misses it).
 COLOUR_MODES = frozenset({"RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA"})
+
+_JPEG = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
+# Pillow format -> the extensions that name it (MPO, the multi-picture JPEG of cameras,
+# is a JPEG file and named like one). Formats not listed here are not judged.
+FORMAT_EXTENSIONS: dict[str, frozenset[str]] = {
+    "JPEG": _JPEG, "MPO": _JPEG | {".mpo"}, "PNG": frozenset({".png", ".apng"}),
+    "GIF": frozenset({".gif"}), "BMP": frozenset({".bmp", ".dib"}),
+    "TIFF": frozenset({".tif", ".tiff"}), "WEBP": frozenset({".webp"}),
+    "PPM": frozenset({".ppm", ".pgm", ".pbm", ".pnm"}),
+}
+_KNOWN_EXTENSIONS = frozenset().union(*FORMAT_EXTENSIONS.values())
 
 
 class TinyImages(HealthCheck):
@@ -69,6 +82,66 @@ class SmallImages(HealthCheck):
             details={"median_side": median, "input_size": t.input_size,
                      "n_below_input": n_below, "min_side": int(sides.min()),
                      "max_side": int(sides.max())})]
+
+
+class ImageSizes(HealthCheck):
+    """Dataset level, on width x height. When one size covers at least
+    ``odd_one_out_fraction`` of the readable images, the others are listed
+    (``odd_size``: crops, rescans or files from another source look like this). When no
+    size dominates and some images are not square, the spread of sizes and aspect ratios
+    is reported (``mixed_sizes``): squashing them to the square input distorts them by
+    different amounts, cropping cuts different borders. Images that are all square,
+    whatever their sizes, are only scaled: nothing is reported. Severity ``info``."""
+
+    produces = ("odd_size", "mixed_sizes")
+
+    def find_issues(self, data: HealthData) -> list[Finding]:
+        t = self._t()
+        files = list(data.readable)
+        res = _outliers(files, lambda f: (f.info.width, f.info.height), t.odd_one_out_fraction)
+        if res:
+            (w, h), n_top, odd = res
+            rels = [f.item.rel for f in odd]
+            desc = "; ".join(f"{f.item.rel!r} is {f.info.width}x{f.info.height}"
+                             for f in odd[:t.max_listed])
+            more = len(odd) - t.max_listed
+            n_not_square = sum(1 for f in odd if f.info.width != f.info.height)
+            return [Finding(
+                check="odd_size", severity="info",
+                message=(f"{len(odd)} of {len(files)} images differ in size from the other "
+                         f"{n_top} ({w}x{h})"
+                         + (f", {n_not_square} of them not square" if n_not_square and w == h
+                            else "")
+                         + f": {desc}{f'; and {more} more' if more > 0 else ''}. Check them: "
+                         "crops, rescans and files from another source look like this."),
+                files=tuple(rels), value=round(n_top / len(files), 4),
+                threshold=t.odd_one_out_fraction,
+                details={"dominant": [w, h], "n_not_square": n_not_square,
+                         "sizes": {f.item.rel: [f.info.width, f.info.height] for f in odd}})]
+        sizes = {(f.info.width, f.info.height) for f in files}
+        not_square = [f for f in files if f.info.width != f.info.height]
+        if len(sizes) < 2 or not not_square:
+            return []
+        aspect = np.array([max(f.info.width, f.info.height) / min(f.info.width, f.info.height)
+                           for f in files])
+        short = np.array([min(f.info.width, f.info.height) for f in files])
+        n_portrait = sum(1 for f in files if f.info.height > f.info.width)
+        frac = len(not_square) / len(files)
+        return [Finding(
+            check="mixed_sizes", severity="info",
+            message=(f"Image sizes vary: {len(sizes)} distinct sizes (shorter side "
+                     f"{int(short.min())}..{int(short.max())} px); {len(not_square)} of "
+                     f"{len(files)} images ({frac:.1%}) are not square, long/short side "
+                     f"median {float(np.median(aspect)):.2f} and up to {float(aspect.max()):.2f} "
+                     f"({n_portrait} portrait). Squashing them to the square input distorts "
+                     "them by different amounts, cropping cuts their borders: compare both "
+                     "(tltune --framing auto)."),
+            value=round(frac, 4),
+            details={"n_sizes": len(sizes), "n_not_square": len(not_square),
+                     "n_portrait": n_portrait, "min_side": int(short.min()),
+                     "max_side": int(short.max()),
+                     "aspect_median": round(float(np.median(aspect)), 4),
+                     "aspect_max": round(float(aspect.max()), 4)})]
 
 
 class Grayscale(HealthCheck):
@@ -175,3 +248,34 @@ class OddOneOut(HealthCheck):
                              "odd": {f.item.rel: PurePosixPath(f.item.rel).suffix.lower()
                                      for f in odd}}))
         return out
+
+
+class WrongExtension(HealthCheck):
+    """Files whose content is another image format than their extension names (PNG data
+    in a ``.jpg``): readers that go by the name may reject or mis-decode them (the scan
+    reads the content). Only extensions and formats of :data:`FORMAT_EXTENSIONS` are
+    judged. Severity ``info``."""
+
+    produces = ("wrong_extension",)
+
+    def find_issues(self, data: HealthData) -> list[Finding]:
+        t = self._t()
+        wrong = []
+        for f in data.readable:
+            ext = PurePosixPath(f.item.rel).suffix.lower()
+            names = FORMAT_EXTENSIONS.get(f.info.format)
+            if names is not None and ext in _KNOWN_EXTENSIONS and ext not in names:
+                wrong.append(f)
+        if not wrong:
+            return []
+        desc = "; ".join(f"{f.item.rel!r} is {f.info.format}/{f.info.mode}"
+                         for f in wrong[:t.max_listed])
+        more = len(wrong) - t.max_listed
+        return [Finding(
+            check="wrong_extension", severity="info",
+            message=(f"{len(wrong)} files hold another format than their extension says: "
+                     f"{desc}{f'; and {more} more' if more > 0 else ''}. "
+                     "Readers that go by the extension may reject or mis-decode them: "
+                     "rename them, or re-save them in the format their name says."),
+            files=tuple(f.item.rel for f in wrong), value=float(len(wrong)),
+            details={"formats": {f.item.rel: [f.info.format, f.info.mode] for f in wrong}})]

@@ -10,7 +10,8 @@ from advisor.data import DatasetIndex, ScannedFile
 from advisor.errors import InternalError
 from advisor.health._balance import ClassImbalance, MissingClasses, SmallClasses
 from advisor.health._base import HealthCheck
-from advisor.health._content import Grayscale, OddOneOut, SmallImages, TinyImages
+from advisor.health._content import (Grayscale, ImageSizes, OddOneOut, SmallImages,
+                                     TinyImages, WrongExtension)
 from advisor.health._data import HealthData
 from advisor.health._duplicates import ConflictingLabels, ExactDuplicates, Leakage, NearDuplicates
 from advisor.health._files import BadFiles, EmptyClassFolders, SkippedPaths
@@ -24,7 +25,7 @@ DEFAULT_CHECKS: tuple[type[HealthCheck], ...] = (
     BadFiles, SkippedPaths, EmptyClassFolders,
     Leakage, SplitShift, ConflictingLabels, ExactDuplicates, NearDuplicates,
     ClassImbalance, SmallClasses, MissingClasses,
-    TinyImages, SmallImages, Grayscale, OddOneOut,
+    TinyImages, SmallImages, ImageSizes, Grayscale, OddOneOut, WrongExtension,
 )
 
 

@@ -30,7 +30,8 @@ class HealthThresholds:
         grayscale_fraction: at or above this fraction of grayscale-content images the whole
             dataset is reported as grayscale.
         odd_one_out_fraction: a file whose format/mode (or extension) differs from at least
-            this fraction of its class is reported as an outlier.
+            this fraction of its class is reported as an outlier; so is an image whose
+            width x height differs from at least this fraction of the dataset.
         max_listed: at most this many file names are listed in a finding's message
             (``files`` always lists all of them).
         split_shift_auc: report a val/test split when, within a class, a linear probe tells

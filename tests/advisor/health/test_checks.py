@@ -276,6 +276,46 @@ def test_odd_one_out_needs_a_clear_majority(tmp_path: Path) -> None:
     assert only(run(root, loose), "odd_one_out").files == ("a/placeholder.gif",)
 
 
+def test_wrong_extension(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    fill(root / "a", 4, 0, ext=".jpg")
+    smooth(60).save(root / "a" / "really_png.jpg", format="PNG")
+    smooth(61).convert("RGBA").save(root / "a" / "rgba.jpeg", format="PNG")
+    smooth(62).save(root / "a" / "really_jpeg.png", format="JPEG")
+    smooth(63).save(root / "a" / "no_suffix", format="PNG")  # no extension: not judged
+    fill(root / "b", 4, 100, ext=".png")
+    f = only(run(root), "wrong_extension")
+    assert f.files == ("a/really_jpeg.png", "a/really_png.jpg", "a/rgba.jpeg")
+    assert f.details["formats"] == {"a/really_jpeg.png": ["JPEG", "RGB"],
+                                    "a/really_png.jpg": ["PNG", "RGB"],
+                                    "a/rgba.jpeg": ["PNG", "RGBA"]}
+    assert f.severity == "info" and "3 files" in f.message
+
+
+def test_odd_size_among_one_size(clean: Path) -> None:
+    smooth(70, 48).crop((0, 0, 48, 40)).save(clean / "train" / "cat" / "cut.png")
+    f = only(run(clean), "odd_size")
+    assert f.files == ("train/cat/cut.png",) and f.details["dominant"] == [48, 48]
+    assert f.details["sizes"] == {"train/cat/cut.png": [48, 40]}
+    assert f.details["n_not_square"] == 1 and "1 of 37" in f.message
+
+
+def test_mixed_sizes_only_when_shapes_vary(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    for label, seed in (("a", 0), ("b", 100)):
+        (root / label).mkdir(parents=True)
+        for i in range(6):  # squares of six sizes: only scaled, nothing to report
+            smooth(seed + i, 40 + 8 * i).save(root / label / f"sq_{i}.png")
+    t = HealthThresholds(input_size=48)
+    assert not {"odd_size", "mixed_sizes"} & checks(run(root, t))
+    smooth(7, 60).resize((90, 30)).save(root / "a" / "wide.png")
+    smooth(8, 60).resize((30, 60)).save(root / "b" / "tall.png")
+    f = only(run(root, t), "mixed_sizes")
+    assert f.details["n_sizes"] == 8 and f.details["n_not_square"] == 2
+    assert f.details["n_portrait"] == 1 and f.details["aspect_max"] == 3.0
+    assert f.value == pytest.approx(2 / 14, abs=1e-4) and "2 of 14" in f.message
+
+
 def test_small_images_against_the_backbone_input(clean: Path) -> None:
     f = only(run(clean, HealthThresholds()), "small_images")
     assert f.value == pytest.approx(224 / 48, rel=1e-3) and f.threshold == 2.0
