@@ -82,7 +82,7 @@ class VerifyResult:
     gain: PairedDifference | None = None
     gain_block: int | None = None
     scheme: str = ""
-    call: str = ""  # the scenario the measured gain supports (tuner.verify.call_from_gain)
+    call: str = ""  # the scenario the pilot's evidence supports (tuner.verify.call_from_evidence)
     call_reason: str = ""
 
     @property

@@ -12,11 +12,11 @@ from tuner.verify._pilot import (LEARNING_RATES, PILOT_INPUT_SIZE, PilotBudget, 
 from tuner.verify._paired import (SELECT_FRACTION, SELECT_MAX, Option, ScoredRun,
                                   Scoreboard, Split, crossfit_splits, grid_options, holdout_splits,
                                   score_options)
-from tuner.verify._verify import (REGRET_TOLERANCE, VERIFY_BUDGET, VERIFY_FOLDS, Z, call_from_gain,
+from tuner.verify._verify import (REGRET_TOLERANCE, VERIFY_BUDGET, VERIFY_FOLDS, Z, call_from_evidence,
                                   rival_of, verdict, verify_advice)
 
 __all__ = ["SELECT_FRACTION", "SELECT_MAX", "Option", "PairedDifference", "ScoredRun", "Scoreboard",
            "Split", "crossfit_splits", "grid_options", "holdout_splits", "score_options",
-           "LEARNING_RATES", "PILOT_INPUT_SIZE", "REGRET_TOLERANCE", "VERIFY_BUDGET", "VERIFY_FOLDS", "Z", "call_from_gain", "rival_of", "PilotBudget", "PilotRun", "VerifyResult",
+           "LEARNING_RATES", "PILOT_INPUT_SIZE", "REGRET_TOLERANCE", "VERIFY_BUDGET", "VERIFY_FOLDS", "Z", "call_from_evidence", "rival_of", "PilotBudget", "PilotRun", "VerifyResult",
            "for_advice", "freeze_plan_of", "partial_boundary", "pilot_data", "planned_epochs",
            "scenario_params", "verdict", "verify_advice"]

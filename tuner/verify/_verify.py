@@ -32,7 +32,7 @@ from tuner.verify._paired import Option, Scoreboard, crossfit_splits, score_opti
 from tuner.verify._pilot import PilotBudget, for_advice, freeze_plan_of
 
 __all__ = ["REGRET_TOLERANCE", "VERIFY_BUDGET", "VERIFY_FOLDS", "Z", "PilotRun", "VerifyResult",
-           "call_from_gain", "rival_of", "verify_advice", "verdict"]
+           "call_from_evidence", "rival_of", "verify_advice", "verdict"]
 
 VERIFY_BUDGET = PilotBudget(max_train=None)  # at PILOT_INPUT_SIZE, no training cap
 VERIFY_FOLDS = 3
@@ -78,25 +78,22 @@ def _expected_shortfall(mean: float, se: float) -> float:
     return mean * 0.5 * (1 + math.erf(z / math.sqrt(2))) + se * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
 
 
-def call_from_gain(gain: PairedDifference, fe: PilotRun, partial: PilotRun,
-                   tolerance: float = REGRET_TOLERANCE) -> tuple[str, str]:
-    """The scenario the measured gain supports, and why: the option of least expected
-    regret (the gain taken as Normal(difference, se)); when the two expected regrets are
-    within ``tolerance`` (accuracy, a fraction) the cheaper feature extractor."""
-    lose_fe = _expected_shortfall(gain.difference, gain.se)  # if the gain is real
-    lose_ft = _expected_shortfall(-gain.difference, gain.se)
-    cost = partial.seconds / max(fe.seconds, 1e-9)
-    nums = (f"fine-tuning the top blocks gains {100 * gain.difference:+.1f} points (SE "
-            f"{100 * gain.se:.1f}) over the feature extractor; expected regret "
-            f"{100 * lose_fe:.1f} points for the feature extractor, {100 * lose_ft:.1f} for "
-            f"the partial freeze, which cost {cost:.1f}x its time in this pilot")
-    if lose_fe - lose_ft > tolerance:
-        return "partial_freeze", f"partial_freeze: {nums}."
-    if lose_fe - lose_ft < -tolerance:
-        return "feature_extractor", f"feature_extractor: {nums}."
-    return "feature_extractor", (f"feature_extractor: the evidence cannot separate the two "
-                                 f"({nums}; within {100 * tolerance:.1f} points), so the "
-                                 "cheaper one.")
+def call_from_evidence(runs: dict[str, PilotRun], diff: Callable[[str, str], PairedDifference],
+                       tolerance: float = REGRET_TOLERANCE) -> tuple[str, str]:
+    """The scenario the pilot's evidence supports, and why: each option's expected regret
+    is its largest expected shortfall against another option (each paired difference
+    taken as Normal(difference, se)); of the options within ``tolerance`` (accuracy, a
+    fraction) of the least, the one that trained fastest in the pilot."""
+    er = {o: max(_expected_shortfall(d.difference, d.se)
+                 for d in (diff(j, o) for j in runs if j != o)) for o in runs}
+    least = min(er.values())
+    near = [o for o in runs if er[o] - least <= tolerance]
+    call = min(near, key=lambda o: runs[o].seconds)
+    nums = "; ".join(f"{o} {100 * er[o]:.1f} points ({runs[o].seconds:.0f} s)" for o in runs)
+    why = ("the least" if len(near) == 1 else
+           f"the fastest of {len(near)} within {100 * tolerance:.1f} points of the least: the "
+           "evidence cannot separate them")
+    return call, f"{call}, {why}. Expected regret (pilot seconds): {nums}."
 
 
 def rival_of(call: str, runs: dict[str, PilotRun]) -> str:
@@ -153,7 +150,8 @@ def verify_advice(path: str | Path, result: AdviceResult, *, max_images: int | N
     diff = board.difference(planned[a.scenario].label, planned[rival_s].label)
     gain = board.difference(planned["partial_freeze"].label, "feature_extractor")
     v = verdict(diff)
-    call, why = call_from_gain(gain, runs["feature_extractor"], runs["partial_freeze"])
+    call, why = call_from_evidence(
+        runs, lambda x, y: board.difference(planned[x].label, planned[y].label))
     return VerifyResult(
         recommended=rec, rival=rival,
         n_train=int(round(float(np.mean([len(s.data.y_train) for s in splits])))),

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from advisor import AdviceResult, PairedDifference, PilotRun, VerifyResult
 from tests.conftest import write_image_folder
 from tlcli.advise import app
-from tuner.verify import call_from_gain, verdict
+from tuner.verify import call_from_evidence, verdict
 
 pytestmark = pytest.mark.slow
 
@@ -38,18 +38,28 @@ def test_verdict_compares_the_paired_difference_with_its_standard_error() -> Non
     assert verdict(_diff(0.0, 0.0)) == "inconclusive"
 
 
-def test_the_measured_gain_decides_by_expected_regret_then_cost() -> None:
-    fe = PilotRun("feature_extractor", 18, "out_relu", 0.80, 10, 10.0)
-    ft = PilotRun("partial_freeze", 14, "block_14_add", 0.84, 14, 40.0)
-    clear = call_from_gain(PairedDifference("p", "f", 0.04, 0.01, 0.01, 0, 600, 1, 0.1), fe, ft)
-    assert clear[0] == "partial_freeze" and "+4.0 points (SE 1.0)" in clear[1] and "4.0x" in clear[1]
-    worse = call_from_gain(PairedDifference("p", "f", -0.03, 0.01, 0.01, 0, 600, 1, 0.1), fe, ft)
+def _evidence(acc: dict[str, float], se: float):
+    return lambda a, b: PairedDifference(a, b, acc[a] - acc[b], se, se, 0, 600, 1, 0.1)
+
+
+def test_the_evidence_decides_by_expected_regret_then_cost() -> None:
+    runs = {"feature_extractor": PilotRun("feature_extractor", 18, "out_relu", 0.80, 10, 10.0),
+            "partial_freeze": PilotRun("partial_freeze", 14, "block_14_add", 0.84, 14, 40.0)}
+    clear = call_from_evidence(runs, _evidence({"feature_extractor": 0.80, "partial_freeze": 0.84}, 0.01))
+    assert clear[0] == "partial_freeze" and clear[1].startswith("partial_freeze, the least")
+    assert "feature_extractor 4.0 points (10 s)" in clear[1]
+    worse = call_from_evidence(runs, _evidence({"feature_extractor": 0.83, "partial_freeze": 0.80}, 0.01))
     assert worse[0] == "feature_extractor" and "cannot separate" not in worse[1]
-    tie = call_from_gain(PairedDifference("p", "f", 0.002, 0.01, 0.01, 0, 600, 1, 0.1), fe, ft)
-    assert tie[0] == "feature_extractor" and "cannot separate" in tie[1]
+    tie = call_from_evidence(runs, _evidence({"feature_extractor": 0.80, "partial_freeze": 0.802}, 0.01))
+    assert tie[0] == "feature_extractor" and "cannot separate" in tie[1]  # the faster one
     # a gain of 1.5 SE: the expected regret of not fine-tuning is above half a point
-    lean = call_from_gain(PairedDifference("p", "f", 0.015, 0.01, 0.01, 0, 600, 1, 0.1), fe, ft)
+    lean = call_from_evidence(runs, _evidence({"feature_extractor": 0.80, "partial_freeze": 0.815}, 0.01))
     assert lean[0] == "partial_freeze"
+    # a third option (the call) competes too
+    runs["full_finetune"] = PilotRun("full_finetune", 0, "input", 0.87, 14, 90.0)
+    three = call_from_evidence(runs, _evidence({"feature_extractor": 0.80, "partial_freeze": 0.84,
+                                                "full_finetune": 0.87}, 0.01))
+    assert three[0] == "full_finetune"
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +102,7 @@ def test_verify_returns_a_complete_cross_fitted_result(cli_run) -> None:
     assert g is not None and g.n_images == 30 and g.repeats == 1 and g.se_runs == 0
     assert 0 < v.gain_block < 18 and -1 <= g.difference <= 1 and 0 <= g.discordant <= 1
     assert "cross-fitting" in v.scheme and v.budget["input_size"] == 128
-    assert v.call in ("feature_extractor", "partial_freeze") and v.call_reason.startswith(v.call)
+    assert v.call in {"feature_extractor", "partial_freeze", a.scenario} and v.call_reason.startswith(v.call)
     assert v.explanation and v.seconds > 0
     assert {"verdict", "explanation", "scenarios", "n_train", "n_val", "seconds", "gain"} <= d["verify"].keys()
 
