@@ -38,8 +38,11 @@ def balanced_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return w.astype(np.float32)
 
 
-def _epoch_order(n: int, epochs: int, seed: int, start_epoch: int) -> list[np.random.Generator]:
-    return [np.random.default_rng([seed, start_epoch + e, 11]) for e in range(epochs)]
+def _augment_rngs(epochs: int, seed: int, start_epoch: int) -> list[np.random.Generator]:
+    """One generator per epoch for the augmentation draws, seeded by (seed, epoch) like
+    the stream's order but with its own salt (17; the stream's plans use 11), so that an
+    image's augmentation is not drawn from the numbers that placed it in the epoch."""
+    return [np.random.default_rng([seed, start_epoch + e, 17]) for e in range(epochs)]
 
 
 @dataclass
@@ -100,7 +103,7 @@ class ImageFeed:
         import tensorflow as tf
 
         n = len(self.images)
-        rngs = _epoch_order(n, epochs, seed, start_epoch)
+        rngs = _augment_rngs(epochs, seed, start_epoch)
         params = tf.constant(np.stack([draw_params(self.augment, n, r) for r in rngs]))
         y, w = tf.constant(self.y), tf.constant(self.w)
         aug, size = self.augment.enabled, self.size
