@@ -78,10 +78,7 @@ def load_case(truth: Path, advice: Path) -> Case:
 
 def call(rule: DecisionRule, c: Case) -> str:
     """``rule``'s call on ``c`` (a feature that was not measured counts as fine-tune)."""
-    x = c.x[rule.feature]
-    if math.isnan(x) or rule.side * (x - rule.threshold) >= 0:
-        return rule.finetune
-    return "feature_extractor"
+    return "feature_extractor" if rule.feature_extractor_at(c.x[rule.feature]) else rule.finetune
 
 
 def fit(cases: list[Case]) -> tuple[DecisionRule, float]:

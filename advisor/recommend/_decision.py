@@ -94,7 +94,10 @@ class DecisionRule(Record):
     def feature_extractor(self, m: Measurements) -> bool:
         """Whether the rule calls the feature extractor for ``m`` (a feature that was not
         measured counts as "fine-tune")."""
-        x = self.value(m)
+        return self.feature_extractor_at(self.value(m))
+
+    def feature_extractor_at(self, x: float) -> bool:
+        """The same decision for a value ``x`` of :attr:`feature` (NaN: fine-tune)."""
         return not math.isnan(x) and self.side * (x - self.threshold) < 0
 
     @property

@@ -11,8 +11,6 @@ import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
-import numpy as np
-
 from advisor.backbones import Boundary
 from advisor.codec import Record
 from advisor.measure._types import Measurements

@@ -169,12 +169,7 @@ class TrialRunner(CachedActivations):
         trained = None
         try:
             trained = train_trial(self, params, on_epoch)
-            best = trained.best
-            return TrialOutcome(val_accuracy=best.accuracy, val_loss=best.loss,
-                                epochs_run=len(trained.history),
-                                seconds=round(time.perf_counter() - t0, 3),
-                                history=tuple(trained.history), notes=tuple(trained.notes),
-                                n_val=len(self.data.y_val))
+            return self._outcome(trained, t0)
         finally:
             del trained
             self._release(collect=params.freeze_plan(self.n_blocks).trains_backbone)
@@ -193,15 +188,19 @@ class TrialRunner(CachedActivations):
             trained = train_trial(self, params, None, final=True)
             size = self.scratch_size if trained.scratch else self.data.input_size
             probs = predict_rows(trained.net.model, self.data.x_test, size)
-            best = trained.best
-            return TrialOutcome(val_accuracy=best.accuracy, val_loss=best.loss,
-                                epochs_run=len(trained.history),
-                                seconds=round(time.perf_counter() - t0, 3),
-                                history=tuple(trained.history), notes=tuple(trained.notes),
-                                n_val=len(self.data.y_val)), probs
+            return self._outcome(trained, t0), probs
         finally:
             del trained
             self._release()
+
+    def _outcome(self, trained, t0: float) -> TrialOutcome:
+        """The trial's best validation result and history (``t0``: its start)."""
+        best = trained.best
+        return TrialOutcome(val_accuracy=best.accuracy, val_loss=best.loss,
+                            epochs_run=len(trained.history),
+                            seconds=round(time.perf_counter() - t0, 3),
+                            history=tuple(trained.history), notes=tuple(trained.notes),
+                            n_val=len(self.data.y_val))
 
     def fit_final(self, request: FinalRequest) -> FinalResult:
         """Retrain ``request.params`` (see :class:`~tuner.final.FinalRequest`), evaluate

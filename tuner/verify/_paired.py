@@ -127,7 +127,7 @@ def _select(y: np.ndarray, seed: int, salt: str, max_train: int | None
             ) -> tuple[np.ndarray, np.ndarray]:
     """(train, selection) positions of ``y``: a stratified selection split of
     ``SELECT_FRACTION`` (at most ``SELECT_MAX``), the rest capped to ``max_train``."""
-    kept, held, _ = stratified_holdout(y, SELECT_FRACTION, seed, salt)
+    _, held, _ = stratified_holdout(y, SELECT_FRACTION, seed, salt)
     if len(held) > SELECT_MAX:
         held = held[stratified_sample(y[held], SELECT_MAX, seed, salt=f"{salt}-cap")]
     kept = np.setdiff1d(np.arange(len(y)), held)
