@@ -9,10 +9,20 @@ from advisor.codec import Record
 from advisor.errors import ConfigError
 from advisor.recommend import FreezePlan
 
-__all__ = ["AUGMENTATION_LEVELS", "head_phase_epochs", "phase_epochs", "TrialParams",
-           "EpochRecord", "TrialOutcome", "check_params"]
+__all__ = ["AUGMENTATION_LEVELS", "OPTIMIZERS", "SCHEDULES", "SGD_LR_SCALE", "head_phase_epochs",
+           "phase_epochs", "TrialParams", "EpochRecord", "TrialOutcome", "check_params"]
 
 AUGMENTATION_LEVELS = ("off", "light", "moderate", "strong")
+# Optimizers of the fine-tune phase: "adam" (AdamW when weight_decay > 0) and "sgd"
+# (Nesterov momentum 0.9). The head phase always trains with Adam.
+OPTIMIZERS = ("adam", "sgd")
+# SGD's rate is this multiple of ``backbone_lr``, which is on Adam's scale, so that one
+# searched range and one LR-finder suggestion serve both optimizers (SGD with momentum
+# fine-tunes at roughly ten times Adam's rate; a convention, not a fitted value).
+SGD_LR_SCALE = 10.0
+# "at_once": every layer after the freeze boundary trains from the first fine-tune epoch;
+# "gradual": the top block group first, then the next, down to the boundary (ULMFiT).
+SCHEDULES = ("at_once", "gradual")
 
 
 def head_phase_epochs(epochs: int) -> int:
@@ -30,7 +40,13 @@ class TrialParams(Record):
     blocks frozen, from 0 (nothing frozen: full fine-tune) to ``n_blocks`` (everything
     frozen: feature extractor); ``-1`` trains the same architecture from scratch
     (random weights, nothing frozen).
-    ``backbone_lr`` is used for unfrozen backbone layers in the fine-tune phase.
+    ``backbone_lr`` is used for unfrozen backbone layers in the fine-tune phase, on
+    Adam's scale (:attr:`finetune_lr` is the rate the optimizer gets).
+    The fine-tune phase trains with ``optimizer`` (:data:`OPTIMIZERS`) and keras'
+    decoupled ``weight_decay``; ``layer_decay`` < 1 gives each backbone block the rate
+    ``finetune_lr * layer_decay ** (blocks between it and the top)`` (the head and the
+    top block get the full rate); ``schedule`` (:data:`SCHEDULES`) unfreezes everything
+    at once or block group by block group from the top.
 
     By default ``epochs`` is the whole budget: a feature extractor spends it on the
     head, a fine-tuning trial spends a third on the head (:func:`head_phase_epochs`)
@@ -52,6 +68,16 @@ class TrialParams(Record):
     patience: int = 3
     head_epochs: int | None = None
     head_patience: int | None = None
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    layer_decay: float = 1.0
+    schedule: str = "at_once"
+
+    @property
+    def finetune_lr(self) -> float:
+        """The fine-tune phase's base rate: ``backbone_lr``, times :data:`SGD_LR_SCALE`
+        for SGD."""
+        return self.backbone_lr * (SGD_LR_SCALE if self.optimizer == "sgd" else 1.0)
 
     def freeze_plan(self, n_blocks: int) -> FreezePlan:
         """The freeze plan of :attr:`freeze_block` on a backbone of ``n_blocks`` blocks
@@ -106,10 +132,18 @@ def check_params(params: TrialParams, n_blocks: int, backbone: str) -> None:
     bad += [k for k in ("head_epochs", "head_patience")
             if getattr(params, k) is not None and getattr(params, k) < 1]
     bad += [k for k in ("dropout", "label_smoothing") if not 0.0 <= getattr(params, k) < 1.0]
+    bad += [k for k, ok in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES))
+            if getattr(params, k) not in ok]
+    if not 0.0 <= params.weight_decay < 1.0:
+        bad.append("weight_decay")
+    if not 0.0 < params.layer_decay <= 1.0:
+        bad.append("layer_decay")
     if bad:
         raise ConfigError(f"Invalid trial parameters {bad}",
                           expected="positive learning rates, batch size, epochs and patience "
                                    "(head_epochs and head_patience too when set); "
-                                   "dropout and label smoothing in [0, 1)",
+                                   "dropout, label smoothing and weight decay in [0, 1); "
+                                   f"layer_decay in (0, 1]; optimizer in {list(OPTIMIZERS)}, "
+                                   f"schedule in {list(SCHEDULES)}",
                           received=str({k: getattr(params, k) for k in bad}),
                           fix="fix the search space")
