@@ -18,7 +18,7 @@ from advisor.codec import Record, to_dict
 from advisor.errors import ConfigError
 from advisor.recommend import SCENARIOS, Advice, FreezePlan
 from tuner.training import NO_FLIP
-from tuner.trial import AUGMENTATION_LEVELS, TrialParams
+from tuner.trial import AUGMENTATION_LEVELS, OPTIMIZERS, SCHEDULES, TrialParams, gradual_stages
 
 __all__ = ["Dimension", "SearchSpace", "DEFAULT_EPOCHS", "DEFAULT_PATIENCE"]
 
@@ -32,6 +32,13 @@ _BACKBONE_LR = {"finetune": (1e-5, 1e-3), "scratch": (1e-4, 1e-2)}
 _DROPOUT = (0.0, 0.5)
 _LABEL_SMOOTHING = (0.0, 0.2)
 _BATCH_SIZES = (16, 32, 64)
+# The fine-tune recipe's choices (docs/search-space.md). Weight decay is keras'
+# decoupled one (each step shrinks a weight by rate x decay); 0 is plain Adam / SGD.
+# Layer decay 1.0 is "off"; at 0.75 the deepest of MobileNetV2's 18 blocks trains at
+# 0.75**17 = 0.8 % of the top block's rate.
+_WEIGHT_DECAYS = (0.0, 0.005, 0.05)
+_LAYER_DECAYS = (1.0, 0.9, 0.75)
+_RECIPE = ("optimizers", "weight_decays", "layer_decays", "schedules")
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,9 @@ class SearchSpace(Record):
     :class:`~advisor.recommend.FreezePlan` (``n_blocks`` = everything frozen, 0 =
     nothing frozen, -1 = from scratch; :meth:`plan` reads one). Ranges are
     ``(low, high)``; a range with ``low == high`` or a single choice is fixed, not
-    searched.
+    searched. The fine-tune recipe (``optimizers``, ``weight_decays``, ``layer_decays``,
+    ``schedules``) is searched only for trials that train backbone layers;
+    :meth:`classic` fixes it to Adam, no decay, everything unfrozen at once.
     """
 
     scenario: str | None
@@ -85,6 +94,12 @@ class SearchSpace(Record):
     augmentation: tuple[str, ...] = AUGMENTATION_LEVELS[:3]
     label_smoothing: tuple[float, float] = _LABEL_SMOOTHING
     batch_sizes: tuple[int, ...] = _BATCH_SIZES
+    # the classic recipe by default, so that a space stored before these were searched
+    # loads as the space it was; from_advice searches them
+    optimizers: tuple[str, ...] = ("adam",)
+    weight_decays: tuple[float, ...] = (0.0,)
+    layer_decays: tuple[float, ...] = (1.0,)
+    schedules: tuple[str, ...] = ("at_once",)
     epochs: int = DEFAULT_EPOCHS
     patience: int = DEFAULT_PATIENCE
     centre: TrialParams | None = None
@@ -183,7 +198,9 @@ class SearchSpace(Record):
             epochs=epochs, patience=patience)
         return cls(scenario=centre_scenario, forced=scenario is not None, n_blocks=n,
                    recommended_block=centre, freeze_blocks=tuple(blocks), head_lr=head_lr,
-                   backbone_lr=backbone_lr, augmentation=tuple(augmentation), epochs=epochs,
+                   backbone_lr=backbone_lr, augmentation=tuple(augmentation),
+                   optimizers=OPTIMIZERS, weight_decays=_WEIGHT_DECAYS,
+                   layer_decays=_LAYER_DECAYS, schedules=SCHEDULES, epochs=epochs,
                    patience=patience, centre=centre_params, notes=tuple(notes))
 
     # -- what backends read -------------------------------------------------------
@@ -206,7 +223,46 @@ class SearchSpace(Record):
             dims.append(Dimension("label_smoothing", "float", *self.label_smoothing))
         if len(self.batch_sizes) > 1:
             dims.append(Dimension("batch_size", "categorical", choices=self.batch_sizes))
+        if self.any_unfrozen:
+            for name, choices in (("optimizer", self.optimizers),
+                                  ("weight_decay", self.weight_decays),
+                                  ("layer_decay", self.layer_decays),
+                                  ("schedule", self.schedules)):
+                if len(choices) > 1:
+                    dims.append(Dimension(name, "categorical", choices=choices,
+                                          needs_unfrozen=True))
         return dims
+
+    def classic(self) -> "SearchSpace":
+        """This space with the fine-tune recipe of tltune before it searched one: Adam,
+        no weight or layer decay, every layer after the boundary unfrozen at once."""
+        return replace(self, **{f: getattr(SearchSpace, f) for f in _RECIPE})
+
+    def centred(self, head_lr: tuple[float, float] | None,
+                backbone_lr: tuple[float, float] | None, why: str) -> "SearchSpace":
+        """This space with its learning-rate ranges replaced (``None`` keeps one), the
+        first configuration at their geometric means, and ``why`` among its notes."""
+        head = head_lr or self.head_lr
+        bb = backbone_lr or self.backbone_lr
+        for name, (lo, hi) in (("head_lr", head), ("backbone_lr", bb)):
+            if not 0 < lo <= hi:
+                raise ConfigError(f"A {name} range is not usable on a log scale",
+                                  expected="0 < low <= high", received=f"({lo}, {hi})",
+                                  fix="pass ranges with positive bounds")
+        centre = (replace(self.centre, head_lr=_geomean(*head), backbone_lr=_geomean(*bb))
+                  if self.centre is not None else None)
+        return replace(self, head_lr=head, backbone_lr=bb, centre=centre,
+                       notes=self.notes + (why,))
+
+    def cached_blocks(self) -> tuple[int, ...]:
+        """The freeze blocks whose activations trials train on: the candidates, and the
+        stages of their gradual schedules when those are searched."""
+        blocks = list(self.freeze_blocks)
+        if "gradual" in self.schedules:
+            for b in self.freeze_blocks:
+                if self.is_unfrozen(b):
+                    blocks += gradual_stages(self.plan(b).block, self.n_blocks)
+        return tuple(dict.fromkeys(blocks))
 
     def plan(self, freeze_block: int) -> FreezePlan:
         """The freeze plan of one candidate code of :attr:`freeze_blocks`."""
@@ -228,7 +284,9 @@ class SearchSpace(Record):
                 "backbone_lr": c.backbone_lr if self.backbone_lr[0] < self.backbone_lr[1]
                 else self.backbone_lr[0],
                 "dropout": self.dropout[0], "augmentation": self.augmentation[0],
-                "label_smoothing": self.label_smoothing[0], "batch_size": self.batch_sizes[0]}
+                "label_smoothing": self.label_smoothing[0], "batch_size": self.batch_sizes[0],
+                "optimizer": self.optimizers[0], "weight_decay": self.weight_decays[0],
+                "layer_decay": self.layer_decays[0], "schedule": self.schedules[0]}
 
     def params(self, sampled: dict[str, Any]) -> TrialParams:
         """The full :class:`TrialParams` of a trial from its sampled values."""
@@ -241,6 +299,10 @@ class SearchSpace(Record):
                            augmentation=str(values["augmentation"]),
                            label_smoothing=float(values["label_smoothing"]),
                            batch_size=int(values["batch_size"]),
+                           optimizer=str(values["optimizer"]),
+                           weight_decay=float(values["weight_decay"]),
+                           layer_decay=float(values["layer_decay"]),
+                           schedule=str(values["schedule"]),
                            epochs=self.epochs, patience=self.patience)
 
     def sampled_of(self, params: TrialParams) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from tuner.data import Rows, RowStore
 from tuner.training._augment import AugmentSpec, apply_params, draw_params
+from tuner.training._optim import OptimizerSpec, make_optimizer
 from tuner.training._stream import epoch_stream, in_order
 from tuner.trial import EpochRecord, better
 
@@ -222,17 +223,18 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: Rows, y_val: np.nd
               phase: str, lr: float, epochs: int, patience: int, batch_size: int,
               label_smoothing: float, seed: int, start_epoch: int, best: Best | None,
               history: list[EpochRecord],
-              on_epoch: Callable[[int, float], None] | None, keep_last: bool = False) -> Best:
+              on_epoch: Callable[[int, float], None] | None, keep_last: bool = False,
+              optimizer: OptimizerSpec | None = None) -> Best:
     """Train ``model`` for up to ``epochs`` epochs; restore and return the best state.
 
     ``best`` carries the previous phase's result: this phase must beat it, and the
     weights ``model`` has at entry come back when it does not. ``keep_last``: train
     all ``epochs`` and keep the last state (the final refit, whose validation
-    images are in training).
+    images are in training). ``optimizer``: Adam at ``lr`` unless given.
     """
     import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(lr),
+    model.compile(optimizer=make_optimizer(optimizer or OptimizerSpec(), lr),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
                   metrics=["accuracy", keras.metrics.CategoricalCrossentropy(name="ce")])
     # Metric, loss and optimizer state created here, before fit: created inside the

@@ -63,6 +63,14 @@ class Network:
     suffix: Any | None  # activation at ``boundary`` -> probabilities (cached fine-tuning)
     boundary: Boundary | None
     input_size: int
+    top: tuple = ()  # (pooling, dropout, dense): the head's layers, shared by every view
+
+    def suffix_at(self, boundary: Boundary) -> Any | None:
+        """The view that trains on the activation at ``boundary`` (:attr:`suffix` when it is
+        the network's own); ``None`` for the input and last boundaries."""
+        if self.boundary is not None and boundary.name == self.boundary.name:
+            return self.suffix
+        return _suffix(self.backbone, boundary, self.top)
 
     def freeze_through(self, index: int) -> None:
         """Layers ``0..index`` frozen, later ones trainable; BatchNorm always frozen
@@ -131,12 +139,22 @@ def build_network(spec: BackboneSpec, input_size: int, weights: WeightsSource, n
     feat = keras.Input((backbone.output.shape[-1],), name="pooled")
     head = keras.Model(feat, dense(drop(feat)), name="head_model")
 
-    suffix = None
-    if boundary is not None and 0 <= boundary.index < len(backbone.layers) - 1:
-        # keras clones the graph from this intermediate tensor: a model whose input
-        # is the boundary activation, sharing the backbone's later layers
-        cut = backbone.get_layer(boundary.name).output
-        tail = keras.Model(cut, backbone.output)
-        s_in = keras.Input(cut.shape[1:], name="boundary_activation")
-        suffix = keras.Model(s_in, dense(drop(gap(tail(s_in)))), name="suffix_model")
-    return Network(backbone, model, head, suffix, boundary, input_size)
+    top = (gap, drop, dense)
+    suffix = _suffix(backbone, boundary, top) if boundary is not None else None
+    return Network(backbone, model, head, suffix, boundary, input_size, top)
+
+
+def _suffix(backbone: Any, boundary: Boundary, top: tuple) -> Any | None:
+    """Boundary activation -> probabilities, sharing the backbone's later layers and the
+    head (``None`` for the input and last boundaries)."""
+    import keras
+
+    if not 0 <= boundary.index < len(backbone.layers) - 1:
+        return None
+    gap, drop, dense = top
+    # keras clones the graph from this intermediate tensor: a model whose input
+    # is the boundary activation, sharing the backbone's later layers
+    cut = backbone.get_layer(boundary.name).output
+    tail = keras.Model(cut, backbone.output)
+    s_in = keras.Input(cut.shape[1:], name=f"activation_{boundary.block}")
+    return keras.Model(s_in, dense(drop(gap(tail(s_in)))), name=f"suffix_{boundary.block}")

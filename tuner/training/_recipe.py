@@ -2,7 +2,10 @@
 
 A pretrained trial trains its head on cached pooled features (NumPy, no keras fit),
 then, unless everything is frozen, fine-tunes the layers after its freeze boundary on
-the cached boundary activations (on the images when they exceed the cache budget).
+the cached boundary activations (on the images when they exceed the cache budget),
+all at once or gradually: block groups unfrozen from the top in stages, each stage on
+the activations at its own boundary (the layers below a stage's boundary have not
+trained yet, so their cached activations still hold).
 From scratch trains the whole network on the images at a smaller size, with faster
 BatchNorm statistics. See ``docs/training-recipe.md``.
 """
@@ -18,8 +21,9 @@ import numpy as np
 from tuner.training._fit import ArrayFeed, Best, ImageFeed, fit_phase
 from tuner.training._head import fit_head
 from tuner.training._model import Network
+from tuner.training._optim import OptimizerSpec, layer_rate_scales
 from tuner.training._precision import precision_scope, use_mixed_precision
-from tuner.trial import EpochRecord, TrialParams, phase_epochs
+from tuner.trial import EpochRecord, TrialParams, gradual_stages, phase_epochs, stage_epochs
 
 __all__ = ["Trained", "train_trial", "SCRATCH_MAX_SIZE", "SCRATCH_BN_MOMENTUM"]
 
@@ -78,29 +82,61 @@ def train_trial(runner: Any, params: TrialParams,
         return Trained(net, best, history, notes, scratch=True, mixed_precision=mixed)
 
     all_frozen = plan.all_frozen
-    bnd = runner.boundaries()[plan.block]
-    cached_suffix = net.suffix is not None and runner._fits_budget(bnd.name, aug)
-    if net.suffix is not None and not cached_suffix:
-        notes.append(f"boundary activations of {bnd.name} exceed the cache budget "
-                     f"({runner.cache_budget_mb} MB): fine-tuning runs on the images")
-    pooled, acts, cache_note = runner._activations(bnd.name if cached_suffix else None, aug,
-                                                 net.backbone)
-    notes.append(cache_note)
-
     n_head, n_ft = phase_epochs(params, all_frozen)
     if refit:
         n_head, n_ft = refit.get("head", 1), refit.get("finetune", 0)
+    stages = (gradual_stages(plan.block, runner.n_blocks)
+              if params.schedule == "gradual" and not all_frozen else (plan.block,))
+    epochs = stage_epochs(max(1, n_ft), len(stages))
+    stages = stages[-len(epochs):]  # fewer epochs than stages: the deepest stages
+    # the first stage's activations come with the pooled features, in the same pass
+    first = runner.boundaries()[stages[0]]
+    first_cached = _cached_suffix(runner, net, first, aug)
+    pooled, acts, cache_note = runner._activations(first.name if first_cached else None, aug,
+                                                   net.backbone)
+    notes.append(cache_note)
+
     head_common = dict(common, patience=params.head_patience or params.patience)
     # NumPy, not keras fit: same recipe, without a compile and trace per trial
     best = fit_head(net.head, ArrayFeed(pooled["train"], y, w), pooled["val"], d.y_val,
                     dropout=params.dropout, lr=params.head_lr, epochs=n_head, start_epoch=0,
                     best=None, **head_common)
-    if not all_frozen and n_ft > 0:
-        net.freeze_through(bnd.index)
-        if cached_suffix:
-            model, feed, x_val = net.suffix, ArrayFeed(acts["train"], y, w), acts["val"]
+    if all_frozen or n_ft < 1:
+        return Trained(net, best, history, notes, mixed_precision=mixed)
+    opt = OptimizerSpec(params.optimizer, params.weight_decay,
+                        layer_rate_scales(net.backbone, runner.boundaries(), params.layer_decay))
+    if opt.name != "adam" or opt.weight_decay or opt.scales:
+        notes.append(f"fine-tuning with {opt.label} at {params.finetune_lr:.3g}"
+                     + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else "")
+                     + (f", layer decay {params.layer_decay:g}" if opt.scales else ""))
+    if len(stages) > 1:
+        notes.append("gradual unfreezing: blocks " + ", ".join(
+            f"{runner.n_blocks - b} ({e} epochs)" for b, e in zip(stages, epochs))
+            + " trainable from the top")
+    for i, (block, n_epochs) in enumerate(zip(stages, epochs)):
+        stage = runner.boundaries()[block]
+        cached = first_cached if i == 0 else _cached_suffix(runner, net, stage, aug)
+        if i > 0 and cached:
+            # a fresh prefix: the top layers of net.backbone have been trained by now
+            _, acts, cache_note = runner._activations(stage.name, aug, None)
+            notes.append(cache_note)
+        elif net.suffix_at(stage) is not None and not cached:
+            notes.append(f"boundary activations of {stage.name} exceed the cache budget "
+                         f"({runner.cache_budget_mb} MB): fine-tuning runs on the images")
+        net.freeze_through(stage.index)
+        if cached:
+            model, feed, x_val = net.suffix_at(stage), ArrayFeed(acts["train"], y, w), acts["val"]
         else:
             model, feed, x_val = net.model, ImageFeed(d.x_train, y, w, aug), d.x_val
-        best = fit_phase(model, feed, x_val, d.y_val, phase="finetune", lr=params.backbone_lr,
-                         epochs=n_ft, start_epoch=len(history), best=best, **common)
+        best = fit_phase(model, feed, x_val, d.y_val, phase="finetune", lr=params.finetune_lr,
+                         epochs=n_epochs, start_epoch=len(history), best=best, optimizer=opt,
+                         **common)
     return Trained(net, best, history, notes, mixed_precision=mixed)
+
+
+def _cached_suffix(runner: Any, net: Network, boundary: Any, aug: Any) -> bool:
+    """True when fine-tuning from ``boundary`` trains on its cached activations (it has a
+    suffix view and they fit the cache budget)."""
+    return (net.backbone is not None and not boundary.name == "input"
+            and boundary.index < len(net.backbone.layers) - 1
+            and runner._fits_budget(boundary.name, aug))

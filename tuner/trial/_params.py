@@ -10,7 +10,7 @@ from advisor.errors import ConfigError
 from advisor.recommend import FreezePlan
 
 __all__ = ["AUGMENTATION_LEVELS", "OPTIMIZERS", "SCHEDULES", "SGD_LR_SCALE", "head_phase_epochs",
-           "phase_epochs", "TrialParams", "EpochRecord", "TrialOutcome", "check_params"]
+           "phase_epochs", "gradual_stages", "stage_epochs", "GRADUAL_STAGES", "TrialParams", "EpochRecord", "TrialOutcome", "check_params"]
 
 AUGMENTATION_LEVELS = ("off", "light", "moderate", "strong")
 # Optimizers of the fine-tune phase: "adam" (AdamW when weight_decay > 0) and "sgd"
@@ -23,6 +23,7 @@ SGD_LR_SCALE = 10.0
 # "at_once": every layer after the freeze boundary trains from the first fine-tune epoch;
 # "gradual": the top block group first, then the next, down to the boundary (ULMFiT).
 SCHEDULES = ("at_once", "gradual")
+GRADUAL_STAGES = 3  # block groups a gradual schedule unfreezes, one after the other
 
 
 def head_phase_epochs(epochs: int) -> int:
@@ -117,6 +118,23 @@ def phase_epochs(params: TrialParams, all_frozen: bool) -> tuple[int, int]:
         return params.epochs, 0
     n_head = head_phase_epochs(params.epochs)
     return n_head, max(1, params.epochs - n_head)
+
+
+def gradual_stages(block: int, n_blocks: int, stages: int = GRADUAL_STAGES) -> tuple[int, ...]:
+    """The freeze blocks of a gradual schedule down to ``block``: about equal block
+    groups from the top, the last stage at ``block`` itself (one stage when fewer blocks
+    are trainable than ``stages``)."""
+    span = n_blocks - block
+    k = max(1, min(stages, span))
+    return tuple(n_blocks - round(span * (i + 1) / k) for i in range(k))
+
+
+def stage_epochs(epochs: int, stages: int) -> tuple[int, ...]:
+    """``epochs`` split over ``stages`` (at most one stage per epoch): equal shares, the
+    remainder to the last stage, the one that trains the most layers."""
+    k = max(1, min(stages, epochs))
+    share = epochs // k
+    return (share,) * (k - 1) + (epochs - share * (k - 1),)
 
 
 def check_params(params: TrialParams, n_blocks: int, backbone: str) -> None:

@@ -149,3 +149,48 @@ def test_bad_inputs_raise_config_error():
         SearchSpace.from_advice(make_advice("partial_freeze", 12, head=(0.0, 1e-3)), N)
     with pytest.raises(ConfigError):
         SearchSpace.from_advice(None, N, epochs=0)
+
+
+RECIPE = ["optimizer", "weight_decay", "layer_decay", "schedule"]
+
+
+def test_the_fine_tune_recipe_is_searched_for_trials_that_train_the_backbone():
+    s = SearchSpace.from_advice(make_advice("partial_freeze", 12), N)
+    dims = {d.name: d for d in s.dimensions()}
+    assert all(dims[k].needs_unfrozen for k in RECIPE)
+    assert dims["optimizer"].choices == ("adam", "sgd")
+    assert dims["layer_decay"].choices[0] == 1.0  # "off" is a choice
+    assert s.first()["schedule"] == "at_once" and s.first()["optimizer"] == "adam"
+    p = s.params({"freeze_block": 12, "optimizer": "sgd", "weight_decay": 0.05,
+                  "layer_decay": 0.75, "schedule": "gradual"})
+    assert (p.optimizer, p.weight_decay, p.layer_decay, p.schedule) == ("sgd", 0.05, 0.75,
+                                                                        "gradual")
+    fe = SearchSpace.from_advice(make_advice("partial_freeze", 12), N, "feature_extractor")
+    assert not set(RECIPE) & {d.name for d in fe.dimensions()}
+
+
+def test_classic_space_and_spaces_stored_before_the_recipe_fix_it():
+    s = SearchSpace.from_advice(make_advice("partial_freeze", 12), N)
+    classic = s.classic()
+    assert not set(RECIPE) & {d.name for d in classic.dimensions()}
+    assert [d.name for d in classic.dimensions()] == [d.name for d in s.dimensions()
+                                                      if d.name not in RECIPE]
+    old = {k: v for k, v in s.to_dict().items()
+           if k not in ("optimizers", "weight_decays", "layer_decays", "schedules")}
+    assert SearchSpace.from_dict(old) == classic  # a config.json written before them
+
+
+def test_gradual_stages_are_announced_to_the_cache():
+    s = SearchSpace.from_advice(make_advice("partial_freeze", 12), N)
+    blocks = s.cached_blocks()
+    assert set(s.freeze_blocks) <= set(blocks) and 16 in blocks  # 12's stages: 16, 14, 12
+    assert s.classic().cached_blocks() == s.freeze_blocks
+
+
+def test_centred_ranges_move_the_first_trial_and_are_noted():
+    s = SearchSpace.from_advice(make_advice("partial_freeze", 12), N)
+    c = s.centred((1e-3, 1e-1), None, "LR finder")
+    assert c.head_lr == (1e-3, 1e-1) and c.backbone_lr == s.backbone_lr
+    assert c.first()["head_lr"] == pytest.approx(1e-2) and c.notes[-1] == "LR finder"
+    with pytest.raises(ConfigError):
+        s.centred((0.0, 1.0), None, "x")

@@ -1,0 +1,100 @@
+"""The fine-tune phase's optimizer: Adam (AdamW with weight decay) or SGD with Nesterov
+momentum, with optional per-layer rates (layer-wise learning-rate decay).
+
+Keras has no per-variable learning rate; :class:`_Scaled` multiplies the rate each
+variable's update step receives by that variable's factor (the weight decay, which keras
+applies apart from the update, keeps the base rate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from advisor.backbones import Boundary
+
+__all__ = ["OptimizerSpec", "make_optimizer", "layer_rate_scales", "SGD_MOMENTUM"]
+
+SGD_MOMENTUM = 0.9
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """What the fine-tune phase trains with: ``name`` (``adam`` or ``sgd``), keras'
+    decoupled ``weight_decay`` and the per-variable rate factors ``scales``
+    (``id(variable) -> factor``; variables not in it train at the base rate)."""
+
+    name: str = "adam"
+    weight_decay: float = 0.0
+    scales: dict[int, float] | None = None
+
+    @property
+    def label(self) -> str:
+        if self.name == "adam":
+            return "AdamW" if self.weight_decay else "Adam"
+        return f"SGD (Nesterov, momentum {SGD_MOMENTUM})"
+
+
+def _scaled_class(base: type) -> type:
+    class _Scaled(base):  # type: ignore[misc, valid-type]
+        """``base`` whose update step runs at ``learning_rate * factor`` per variable."""
+
+        def __init__(self, *args: Any, scales: dict[int, float], **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._by_object = dict(scales)
+            self._by_key: dict[Any, float] = {}
+
+        def build(self, variables: Sequence[Any]) -> None:
+            super().build(variables)
+            # the backend hands update_step its own variable objects: key them the
+            # way the optimizer itself does
+            self._by_key = {self._var_key(v): self._by_object[id(v)]
+                            for v in variables if id(v) in self._by_object}
+
+        def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> Any:
+            factor = self._by_key.get(self._var_key(variable), 1.0)
+            if factor != 1.0:
+                learning_rate = learning_rate * factor
+            return super().update_step(gradient, variable, learning_rate)
+
+    _Scaled.__name__ = f"LayerScaled{base.__name__}"
+    return _Scaled
+
+
+def make_optimizer(spec: OptimizerSpec, lr: float) -> Any:
+    """A keras optimizer of ``spec`` at base rate ``lr``."""
+    import keras
+
+    if spec.name == "sgd":
+        base, kw = keras.optimizers.SGD, dict(momentum=SGD_MOMENTUM, nesterov=True)
+    elif spec.weight_decay:
+        base, kw = keras.optimizers.AdamW, {}
+    else:
+        base, kw = keras.optimizers.Adam, {}
+    if spec.name == "sgd" or spec.weight_decay:
+        kw["weight_decay"] = spec.weight_decay or None
+    if spec.scales:
+        return _scaled_class(base)(lr, scales=spec.scales, **kw)
+    return base(lr, **kw)
+
+
+def layer_rate_scales(backbone: Any, boundaries: Sequence[Boundary], decay: float
+                      ) -> dict[int, float]:
+    """``id(variable) -> decay ** d`` for the backbone's weights, ``d`` the number of
+    blocks between the variable's block and the top one (the top block and layers after
+    the last boundary get 1; so does the head, which is not in the backbone)."""
+    if decay >= 1.0:
+        return {}
+    cuts = [b for b in boundaries if b.index >= 0]  # block k ends at layer cuts[k-1].index
+    n = cuts[-1].block if cuts else 0
+    out: dict[int, float] = {}
+    k = 0
+    for i, layer in enumerate(backbone.layers):
+        while k < len(cuts) and cuts[k].index < i:
+            k += 1
+        block = cuts[k].block if k < len(cuts) else n  # the block layer i belongs to
+        factor = decay ** (n - block)
+        for v in layer.weights:
+            out[id(v)] = factor
+    return out
