@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from advisor.backbones import IMAGENET_INPUT_SIZE
+from advisor.backbones import IMAGENET_INPUT_SIZE, backbone_names
 from advisor.errors import InputError
 from tlcli._app import command_line, new_app, quiet_libraries
 from tlcli._errors import guarded
@@ -28,9 +28,9 @@ app = new_app("Measure an image dataset against ImageNet and recommend how to tr
 @guarded()
 def tladvise(
     dataset: Path = typer.Argument(..., metavar="DATASET", help="Folder of class folders (root/<class>/*, or root/train|val|test/<class>/*) or a CSV manifest with path,label columns.", show_default=False),
-    backbone: list[str] = typer.Option(["mobilenet_v2"], "--backbone", "-b", metavar="NAME", help="Backbone from the catalog (mobilenet_v2, efficientnet_b0, resnet50). Repeat or comma-separate to rank several by probe accuracy and LogME."),
+    backbone: list[str] = typer.Option(["mobilenet_v2"], "--backbone", "-b", metavar="NAME", help=f"Backbone from the catalog ({', '.join(backbone_names())}). Repeat or comma-separate to rank several by probe accuracy and LogME."),
     weights: str = typer.Option("imagenet", metavar="imagenet|PATH|none", help="'imagenet' (keras cache, then download), a path to a no-top .h5 weights file, or 'none' (random init)."),
-    image_size: Optional[int] = typer.Option(None, "--image-size", metavar="PX", help=f"Input side in pixels (default: the backbone's, {IMAGENET_INPUT_SIZE})."),
+    image_size: Optional[int] = typer.Option(None, "--image-size", metavar="PX", help=f"Input side in pixels (default: the backbone's, {IMAGENET_INPUT_SIZE}; inception_v3 299)."),
     max_images: Optional[int] = typer.Option(None, "--max-images", metavar="N", help="Measure a stratified subsample of at most N images (faster on big sets)."),
     seed: int = typer.Option(0, metavar="INT", help="Seed for subsampling and probe folds."),
     json_out: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="Write the complete advice as JSON here (tltune --advice reads it)."),

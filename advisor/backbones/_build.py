@@ -8,7 +8,7 @@ from typing import Any
 from advisor.backbones._catalog import BackboneSpec
 from advisor.backbones._weights import WeightsSource
 from advisor.codec import Record, to_dict
-from advisor.errors import WeightsError
+from advisor.errors import InputError, WeightsError
 
 __all__ = ["Boundary", "build_backbone", "preprocess_fn", "block_boundaries", "bn_layers",
            "set_bn_momentum"]
@@ -41,10 +41,17 @@ def build_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource,
     """A ``keras.Model`` (no top) at ``input_size``, weights loaded by path."""
     import keras
 
+    if input_size < spec.min_input_size:
+        raise InputError(f"The input side {input_size} px is too small for {spec.name}",
+                         expected=f"at least {spec.min_input_size} px",
+                         received=f"{input_size} px",
+                         fix=f"pass --image-size {spec.input_size} (its native side) "
+                             f"or at least {spec.min_input_size}")
     ctor = getattr(keras.applications, spec.constructor)
+    extra = {} if spec.alpha is None else {"alpha": spec.alpha}
     try:
         return ctor(include_top=False, weights=str(weights.path) if weights.path else None,
-                    input_shape=(input_size, input_size, 3), pooling=pooling)
+                    input_shape=(input_size, input_size, 3), pooling=pooling, **extra)
     except (ValueError, OSError) as e:
         raise WeightsError(f"Cannot load the weights into {spec.name}",
                            expected=f"no-top weights of {spec.name} ({spec.weights_file})",

@@ -11,7 +11,7 @@ from advisor.errors import InputError
 
 __all__ = ["IMAGENET_INPUT_SIZE", "BackboneSpec", "CATALOG", "get_backbone", "backbone_names"]
 
-IMAGENET_INPUT_SIZE = 224  # the side the catalog's ImageNet weights were trained at
+IMAGENET_INPUT_SIZE = 224  # the side most catalog weights were trained at (inception_v3: 299)
 
 
 @dataclass(frozen=True)
@@ -21,11 +21,13 @@ class BackboneSpec(Record):
     name: str
     constructor: str  # attribute of keras.applications
     preprocess_module: str  # module of keras.applications with preprocess_input
-    input_size: int  # the size its ImageNet weights were trained at
+    input_size: int  # the side its ImageNet weights were trained at (the advisor's default)
     weights_file: str  # keras cache name of the no-top ImageNet weights
     weights_url: str
     block_end: str  # regex: names of layers that end a block (freeze boundaries)
     aliases: tuple[str, ...] = ()
+    alpha: float | None = None  # width multiplier passed to the constructor (MobileNetV2)
+    min_input_size: int = 32  # the smallest side the keras constructor accepts
 
     def matches(self, name: str) -> bool:
         key = name.lower().replace("-", "_")
@@ -35,6 +37,8 @@ class BackboneSpec(Record):
         return re.fullmatch(self.block_end, layer_name) is not None
 
 
+_KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+_MNV2_BLOCKS = r"expanded_conv_project_BN|block_\d+_(add|project_BN)|out_relu"
 
 CATALOG: tuple[BackboneSpec, ...] = (
     BackboneSpec(
@@ -43,10 +47,22 @@ CATALOG: tuple[BackboneSpec, ...] = (
         preprocess_module="mobilenet_v2",
         input_size=IMAGENET_INPUT_SIZE,
         weights_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
-        weights_url="https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+        weights_url=_KERAS_APPS + "mobilenet_v2/"
         "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
-        block_end=r"expanded_conv_project_BN|block_\d+_(add|project_BN)|out_relu",
+        block_end=_MNV2_BLOCKS,
         aliases=("mobilenetv2", "mnv2"),
+    ),
+    BackboneSpec(  # the same architecture at a fifth of the width (410k parameters)
+        name="mobilenet_v2_035",
+        constructor="MobileNetV2",
+        preprocess_module="mobilenet_v2",
+        input_size=IMAGENET_INPUT_SIZE,
+        weights_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5",
+        weights_url=_KERAS_APPS + "mobilenet_v2/"
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5",
+        block_end=_MNV2_BLOCKS,
+        aliases=("mnv2_035", "mobilenet_v2_0.35", "mobilenetv2_035", "mobilenetv2_0.35"),
+        alpha=0.35,
     ),
     BackboneSpec(
         name="efficientnet_b0",
@@ -64,10 +80,31 @@ CATALOG: tuple[BackboneSpec, ...] = (
         preprocess_module="resnet",
         input_size=IMAGENET_INPUT_SIZE,
         weights_file="resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        weights_url="https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
-        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        weights_url=_KERAS_APPS + "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
         block_end=r"conv1_relu|conv\d_block\d+_out",
         aliases=("resnet_50",),
+    ),
+    BackboneSpec(  # caffe-style preprocessing: RGB -> BGR, ImageNet mean subtracted
+        name="vgg16",
+        constructor="VGG16",
+        preprocess_module="vgg16",
+        input_size=IMAGENET_INPUT_SIZE,
+        weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        weights_url=_KERAS_APPS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        block_end=r"block\d_pool",
+        aliases=("vgg_16",),
+    ),
+    BackboneSpec(  # mixed9_0 / mixed9_1 are concatenations inside a block, not block ends
+        name="inception_v3",
+        constructor="InceptionV3",
+        preprocess_module="inception_v3",
+        input_size=299,
+        weights_file="inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        weights_url=_KERAS_APPS + "inception_v3/"
+        "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        block_end=r"mixed\d+",
+        aliases=("inceptionv3", "inception"),
+        min_input_size=75,
     ),
 )
 

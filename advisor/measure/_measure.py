@@ -21,7 +21,7 @@ from advisor.measure._probe import PROBE_C, probe
 from advisor.measure._project import project_2d
 from advisor.measure._sample import MAX_PROBE_IMAGES, stratified_rows
 from advisor.measure._shift import shift_profile
-from advisor.measure._types import DepthProbe, Measurements, ProbeResult
+from advisor.measure._types import DepthProbe, Measurements, ProbeResult, ShiftProfile
 
 __all__ = ["measure", "ProgressFactory", "MAX_PROJECTION_POINTS"]
 
@@ -171,6 +171,14 @@ def measure(index: DatasetIndex, *, backbone: str = "mobilenet_v2", weights: str
         seconds=round(time.perf_counter() - t0, 3), cache_hit=hit,
         projection=tuple(tuple(p) for p in derived["projection"]),
         projection_labels=tuple(derived["projection_labels"]),
-        notes=tuple(derived.get("notes", ())),
+        notes=tuple(derived.get("notes", ())) + _no_bn_note(spec.name, prof),
         depth_probes=tuple(DepthProbe.from_dict(d) for d in derived.get("depth_probes", ())))
     return fp, m
+
+
+def _no_bn_note(name: str, prof: ShiftProfile) -> tuple[str, ...]:
+    """Said where the backbone has no BatchNorm layer (VGG16): no shift is measured."""
+    if prof.layers:
+        return ()
+    return (f"{name} has no BatchNorm layers: its similarity to ImageNet is not measured "
+            "(shift 0, similarity 1.0); below the large-dataset threshold the advice does not use it",)

@@ -19,7 +19,7 @@ def test_every_backbone_builds_with_ordered_block_boundaries(name: str) -> None:
     import keras
 
     spec = get_backbone(name)
-    model = build_backbone(spec, 64, WeightsSource("random", None))
+    model = build_backbone(spec, max(64, spec.min_input_size), WeightsSource("random", None))
     bounds = block_boundaries(model, spec)
     n = bounds[-1].block
     assert bounds[0].name == "input" and bounds[0].index == -1 and bounds[0].block == 0
@@ -40,7 +40,9 @@ def test_unknown_backbone_and_missing_file_are_input_errors(tmp_path: Path) -> N
     assert "mobilenet_v2" in backbone_names()
 
 
-def test_offline_imagenet_weights_say_how_to_provide_them(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("name", ["mobilenet_v2", "vgg16", "inception_v3"])
+def test_offline_imagenet_weights_say_how_to_provide_them(name: str, tmp_path: Path,
+                                                          monkeypatch) -> None:
     import advisor.backbones._weights as weights
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
@@ -50,10 +52,11 @@ def test_offline_imagenet_weights_say_how_to_provide_them(tmp_path: Path, monkey
                         "failure in name resolution")
 
     monkeypatch.setattr(weights, "_download", offline)
-    spec = get_backbone("mobilenet_v2")
+    spec = get_backbone(name)
     with pytest.raises(WeightsError) as e:
         resolve_weights(spec, "imagenet")
     msg = e.value.message
+    assert spec.name in msg and spec.weights_url in msg
     assert spec.weights_file in msg and str(tmp_path / "empty" / "models") in msg
     assert "--weights PATH" in msg and "--weights none" in msg and e.value.exit_code == 2
     (tmp_path / "empty" / "models").mkdir(parents=True)

@@ -38,3 +38,14 @@ def test_profile_orders_layers_and_summarises_thirds():
     assert shifts == sorted(shifts)
     assert prof.early < prof.middle < prof.late
     assert prof.layers[-1].depth == pytest.approx(80 / 90, abs=1e-3)
+
+
+def test_a_backbone_without_batchnorm_says_its_shift_is_not_measured(tiny_dataset, tmp_path):
+    from advisor.data import scan_layout
+    from advisor.measure import measure
+
+    _, m = measure(scan_layout(tiny_dataset), backbone="vgg16", weights="none", input_size=32,
+                   cache_dir=tmp_path / "cache")
+    assert m.shift.layers == () and m.shift.overall == 0.0 and m.similarity == 1.0
+    assert any("vgg16 has no BatchNorm layers" in n for n in m.notes)
+    assert [d.layer for d in m.depth_probes][-1] == "block5_pool"
