@@ -64,8 +64,8 @@ def tltune(
         help="Force one scenario: search only its freeze range (see docs/search-space.md).",
         show_default=False)] = None,
     backbone: Annotated[Optional[str], typer.Option(
-        help="Backbone: mobilenet_v2, efficientnet_b0 or resnet50 [default: the advice's, "
-             "else mobilenet_v2].", show_default=False)] = None,
+        help="Backbone: mobilenet_v2, mobilenet_v2_035, efficientnet_b0, resnet50, vgg16 or "
+             "inception_v3 [default: the advice's, else mobilenet_v2].", show_default=False)] = None,
     weights: Annotated[Optional[str], typer.Option(
         help="imagenet, a weights file, or none (random) [default: imagenet].",
         show_default=False)] = None,
@@ -137,6 +137,16 @@ def tltune(
              "and train the winner (for small validation sets, where the top trials tie; "
              "about 5 x N more trainings) [default: 0, off].", metavar="N",
         show_default=False, min=0)] = None,
+    stall: Annotated[Optional[int], typer.Option(
+        help="Stop the search early once K finished trials in a row did not beat the best "
+             "validation accuracy by more than its standard error (the validation noise); "
+             "--trials stays the upper bound; 0 runs every trial [default: 10].",
+        metavar="K", show_default=False, min=0)] = None,
+    lr_find: Annotated[Optional[bool], typer.Option(
+        "--lr-find/--no-lr-find",
+        help="Before the search, sweep the learning rate on the cached activations (an LR "
+             "finder) and centre the head and backbone learning-rate ranges on its "
+             "suggestions [default: on].", show_default=False)] = None,
     isolate: Annotated[bool, typer.Option(
         "--isolate/--no-isolate",
         help="Train in a worker process that is replaced when its memory grows, so memory "
@@ -161,7 +171,8 @@ def tltune(
         test_split=test_split, seed=seed, out=out, resume=resume, storage=storage,
         max_images=max_images, epochs=epochs, patience=patience, export=_formats(export),
         refit=refit, rerank=rerank, framing=_value(framing), isolate=isolate, study=study,
-        workers=workers, heartbeat=heartbeat, finalize=finalize is not None)
+        workers=workers, heartbeat=heartbeat, finalize=finalize is not None, stall=stall,
+        lr_find=lr_find)
     # Wide tables also when the output is a file or a pipe.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     with SweepProgress(console) as show:

@@ -152,8 +152,8 @@ def work(run_dir: str | Path) -> int:
     """One local worker: run trials on the run's study until it is complete."""
     import signal
 
-    from tuner.run import load_config
-    from tuner.search import Emitter, TrialLoop, get_backend
+    from tuner.run import TensorBoardLog, load_config
+    from tuner.search import Emitter, TrialLoop, get_backend, stall_stop
     from tuner.storage import get_storage
     from tuner.training import TrialRunner, die_with_parent
 
@@ -165,13 +165,16 @@ def work(run_dir: str | Path) -> int:
     spec: dict[str, Any] = json.loads((run_dir / "workers" / SPEC_FILE).read_text("utf-8"))
     data = DataSpec(**spec["data"]).prepare()
     runner = TrialRunner.from_spec(RunnerSpec(**spec["runner"]), data)
-    runner.expect(config.space.freeze_blocks)
+    runner.expect(config.space.cached_blocks())
     storage = get_storage(run_dir, None, workers=config.workers, heartbeat_s=config.heartbeat)
     backend = get_backend(config.backend, config.space, seed=config.seed, run_dir=run_dir,
                           storage=storage, study_name=config.study)
     backend.open(resume=False, joined=True)
+    tensorboard = TensorBoardLog(run_dir, warn=lambda m: print(m, flush=True))
     loop = TrialLoop(backend, runner, config.trials, emit=Emitter(None, config.trials, 0.0),
-                     on_change=lambda trials: None, warn=lambda m: print(m, flush=True))
+                     on_change=lambda trials: None, warn=lambda m: print(m, flush=True),
+                     on_told=tensorboard.write_trial,
+                     stop=lambda trials: stall_stop(trials, config.stall, len(data.y_val)))
     trials = loop.run()
     print(f"worker {backend.worker}: the study has {sum(t.is_finished for t in trials)} "
           "finished trials", flush=True)

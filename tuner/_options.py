@@ -11,7 +11,7 @@ from advisor.data import AUTO_FRAMING, check_framing
 from advisor.errors import ConfigError, InputError
 from advisor.recommend import Advice
 from tuner.final import check_exports
-from tuner.search import SearchSpace
+from tuner.search import SearchSpace, check_stall
 
 __all__ = ["SweepOptions", "DEFAULT_TRIALS", "DEFAULT_BACKEND", "DEFAULT_BACKBONE",
            "DEFAULT_WEIGHTS", "DEFAULT_FRAMING"]
@@ -27,7 +27,7 @@ DEFAULT_FRAMING = AUTO_FRAMING
 # ``storage`` is compared without its password (tuner._shared), ``workers``, ``heartbeat``
 # and ``finalize`` say how the study is worked on, not what it searches.
 _NOT_COMPARED = ("path", "out", "resume", "cache_dir", "isolate", "trials", "export", "refit",
-                 "rerank", "storage", "workers", "heartbeat", "finalize")
+                 "rerank", "storage", "workers", "heartbeat", "finalize", "stall")
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,17 @@ class SweepOptions:
     advice (else ``mobilenet_v2``), ``weights="imagenet"``, ``input_size`` from the
     advice (else :data:`~tuner.data.DEFAULT_INPUT_SIZE`), ``seed=0``, ``epochs=10``,
     ``patience=3``, ``export=("keras",)``, ``framing="auto"``, ``refit=True``,
-    ``rerank=0``. Without ``advice`` and ``scenario`` the advisor runs first; with
+    ``rerank=0``, ``stall=10``, ``lr_find=True``. Without ``advice`` and ``scenario`` the advisor runs first; with
     ``scenario`` alone it does not (the scenario fixes the freeze range).
 
     ``resume=RUN_DIR`` continues a sweep: any option other than ``trials``,
     ``export``, ``refit`` and ``rerank`` that differs from the stored configuration
     is a :class:`~advisor.errors.ConfigError` naming the changed keys. ``space``
-    replaces the derived search space (benchmarks). ``refit`` trains the final model
+    replaces the derived search space (benchmarks). ``stall=K`` stops the search once K
+    finished trials in a row did not beat the best by more than its validation SE
+    (``0``: run all ``trials``; :mod:`tuner.search._stopping`). ``lr_find`` runs the LR
+    finder (:func:`tuner.find_lr`) before the search and centres the head and backbone
+    learning-rate ranges on its suggestions. ``refit`` trains the final model
     on train + val for the best trial's epochs up to its best one (``False``: train
     only, early stopping on val). ``rerank=N`` re-scores the search's top ``N`` trials
     by 5-fold cross-validation on train + val (:mod:`tuner.search`). ``isolate``
@@ -91,6 +95,8 @@ class SweepOptions:
     workers: int | None = None
     heartbeat: int | None = None
     finalize: bool = False
+    stall: int | None = None
+    lr_find: bool | None = None
 
     @classmethod
     def of(cls, path: str | Path | None = None, options: "SweepOptions | None" = None,
@@ -128,6 +134,8 @@ class SweepOptions:
             if value is not None and value < 1:
                 raise ConfigError(f"--{name} must be positive", expected=f"--{name} >= 1",
                                   received=str(value), fix=fix)
+        if self.stall is not None:
+            check_stall(self.stall)
         if self.finalize and self.resume is None:
             raise ConfigError("--finalize needs the run directory of the sweep",
                               expected="--finalize RUN_DIR", received="no run directory",

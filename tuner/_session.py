@@ -19,8 +19,8 @@ from tuner.final import FinalResult
 from tuner.run import (ADVICE_FILE, SweepConfig, SweepResult, check_resume, dataset_fingerprint,
                        load_config, load_results, new_run_dir, redact_url, reproduce_command,
                        save_config, write_results)
-from tuner.search import (DEFAULT_EPOCHS, DEFAULT_PATIENCE, Emitter, Progress, RerankResult,
-                          SweepEvent)
+from tuner.search import (DEFAULT_EPOCHS, DEFAULT_PATIENCE, DEFAULT_STALL, Emitter, Progress,
+                          RerankResult, StallStop, SweepEvent)
 from tuner.storage import StudyStorage
 from tuner.training import WorkerRunner
 from tuner.trial import TrialRecord
@@ -50,6 +50,7 @@ class Session:
     runner: Any = None  # the Runner, once open (its worker statistics go into timings)
     final_by: dict | None = None  # the other worker that trains the final model
     device: Any = None  # the runner's DeviceInfo, once it is open
+    stopped: StallStop | None = None  # why the search stopped before its trials
 
     def warn(self, message: str) -> None:
         """Keep ``message`` among the result's warnings (once)."""
@@ -80,7 +81,8 @@ class Session:
             final=final, importances=importances, timings=timings,
             warnings=tuple(self.warnings), killed_trials=tuple(self.killed),
             sessions=(self.prev.sessions if self.prev else 0) + 1, search=self.search,
-            rerank=self.rerank, final_by=self.final_by, device=self.device)
+            rerank=self.rerank, final_by=self.final_by, device=self.device,
+            stopped=self.stopped)
 
     def save(self, trials: list[TrialRecord], status: str, final: FinalResult | None = None,
              importances: dict[str, float] | None = None) -> SweepResult:
@@ -173,7 +175,8 @@ def _resumed(stored: SweepConfig, opts: SweepOptions, advice: Advice | None, fin
                      workers=opts.workers or stored.workers,
                      heartbeat=opts.heartbeat or stored.heartbeat,
                      refit=stored.refit if opts.refit is None else bool(opts.refit),
-                     rerank=int((stored.rerank if opts.rerank is None else opts.rerank) or 0))
+                     rerank=int((stored.rerank if opts.rerank is None else opts.rerank) or 0),
+                     stall=stored.stall if opts.stall is None else int(opts.stall))
     if config.trials != stored.trials:
         warnings.append(f"trials changed on resume: {stored.trials} -> {config.trials}")
     return config
@@ -219,4 +222,6 @@ def _new_config(index: Any, fingerprint: str, path: str | Path, opts: SweepOptio
         refit=True if opts.refit is None else bool(opts.refit), rerank=int(opts.rerank or 0),
         advice_source=source, framing=opts.framing or DEFAULT_FRAMING,
         study=opts.study or DEFAULT_STUDY, workers=int(opts.workers or 1),
-        heartbeat=storage.heartbeat_s)
+        heartbeat=storage.heartbeat_s,
+        stall=DEFAULT_STALL if opts.stall is None else int(opts.stall),
+        lr_find=True if opts.lr_find is None else bool(opts.lr_find))

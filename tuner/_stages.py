@@ -13,10 +13,10 @@ from tuner._advice import advice_findings, split_shift_warning
 from tuner._session import Session
 from tuner._shared import CONFIG_ATTR
 from tuner.data import DataSpec, PreparedData
-from tuner.run import ADVICE_FILE, save_config
+from tuner.run import ADVICE_FILE, TensorBoardLog, save_config
 from tuner.search import (SearchSpace, TrialLoop, get_backend, param_importances,
-                          small_validation_hint)
-from tuner.training import Runner, RunnerSpec, TrialRunner
+                          small_validation_hint, stall_stop)
+from tuner.training import LRFinding, Runner, RunnerSpec, TrialRunner
 from tuner.trial import TrialRecord
 
 __all__ = ["prepare", "open_runner", "search"]
@@ -94,31 +94,63 @@ def open_runner(s: Session, data: PreparedData) -> Iterator[Runner]:
         runner.close()
 
 
-def _space(s: Session, n_blocks: int) -> SearchSpace:
-    """The search space: the stored one on resume, else derived from the advice (and
-    saved with the configuration; also when resuming a run killed before its search)."""
-    c = s.config
+def _space(s: Session, runner: Runner) -> SearchSpace:
+    """The search space: the stored one on resume, else derived from the advice, its
+    learning-rate ranges centred by the LR finder (``lr_find``), and saved with the
+    configuration (also when resuming a run killed before its search)."""
+    c, n_blocks = s.config, runner.n_blocks
     if c.space is not None:
         if c.space.n_blocks != n_blocks:
             raise InternalError("The backbone's block count differs from the stored space",
                                 expected=f"{c.space.n_blocks} blocks", received=str(n_blocks),
                                 fix="start a new sweep (the backbone definition changed)")
+        runner.expect(c.space.cached_blocks())
         return c.space
     sp = s.options.space or SearchSpace.from_advice(c.advice, n_blocks, c.scenario,
                                                     epochs=c.epochs, patience=c.patience)
-    s.config = replace(c, space=sp, epochs=sp.epochs, patience=sp.patience)
+    runner.expect(sp.cached_blocks())  # one activation-cache pass per augmentation level
+    finding = None
+    if c.lr_find and s.options.space is None:
+        sp, finding = _centre_on_lr_finder(s, runner, sp)
+    s.config = replace(c, space=sp, epochs=sp.epochs, patience=sp.patience, lr_finding=finding)
     save_config(s.run_dir, s.config)
     return sp
+
+
+def _centre_on_lr_finder(s: Session, runner: Runner, sp: SearchSpace
+                         ) -> tuple[SearchSpace, LRFinding]:
+    """Run the LR finder at the space's first partial freeze (the recommended block, else
+    the candidate with the fewest trainable blocks; a space of feature extractors sweeps
+    the head alone) and centre the ranges on its suggestions, each as wide as it was."""
+    import math
+
+    t = time.perf_counter()
+    n = sp.n_blocks
+    first = sp.centre.freeze_block if sp.centre is not None else n // 2
+    partial = [b for b in sp.freeze_blocks if 1 <= b < n]
+    block = (first if 1 <= first <= n and (first < n or not partial)
+             else max(partial) if partial else n)
+    s.emit("note", message=f"LR finder at freeze block {block} of {n}")
+    finding = runner.find_lr(freeze_block=block, augmentation=sp.augmentation[0])
+    width = {k: math.log10(hi / lo) for k, (lo, hi) in (("head", sp.head_lr),
+                                                         ("backbone", sp.backbone_lr))}
+    head = finding.head.centred(width["head"]) if width["head"] > 0 else None
+    backbone = (finding.backbone.centred(width["backbone"])
+                if finding.backbone is not None and width["backbone"] > 0 else None)
+    s.timed("lr_find_s", t)
+    s.emit("note", message=f"LR finder: head {finding.head.suggestion:.2g}"
+           + (f", backbone {finding.backbone.suggestion:.2g}" if finding.backbone else "")
+           + f" ({time.perf_counter() - t:.0f}s)")
+    return sp.centred(head, backbone), finding
 
 
 def search(s: Session, runner: Runner) -> tuple[list[TrialRecord], SearchSpace, dict | None]:
     """Run the trials until the study has ``trials`` finished ones; the trials, the
     space and the parameter importances (``None`` below two COMPLETE trials)."""
     started = s.config.space is not None  # else: a new sweep, or one killed before its search
-    space = _space(s, runner.n_blocks)
+    space = _space(s, runner)
     for note in space.notes:
         s.warn(note)
-    runner.expect(space.freeze_blocks)  # one activation-cache pass per augmentation level
     backend = get_backend(s.config.backend, space, seed=s.config.seed, run_dir=s.run_dir,
                           storage=s.storage, study_name=s.config.study)
     killed = backend.open(resume=s.resumed and started, joined=s.config.joined)
@@ -130,8 +162,11 @@ def search(s: Session, runner: Runner) -> tuple[list[TrialRecord], SearchSpace, 
     if killed:
         s.warn(f"trial(s) {killed} were running when the sweep was killed: marked FAIL, "
                "not counted")
+    tensorboard = TensorBoardLog(s.run_dir, warn=s.warn)  # each trial's, by whoever tells it
+    tensorboard.write_config(space)
     t = time.perf_counter()
     s.emit("start", backend.trials(), message=str(s.run_dir))
+    n_val = sum(s.data.counts.get("val", {}).values()) if s.data else 0
     if s.options.finalize:
         trials = backend.trials()
         n = sum(t.is_finished for t in trials)
@@ -142,10 +177,15 @@ def search(s: Session, runner: Runner) -> tuple[list[TrialRecord], SearchSpace, 
         from tuner._local import LocalWorkers
 
         trials = LocalWorkers(s, backend, _data_spec(s), _runner_spec(s)).run()
+        if sum(t.is_finished for t in trials) < s.config.trials:  # the workers stopped early
+            s.stopped = stall_stop(trials, s.config.stall, n_val)
     else:
         loop = TrialLoop(backend, runner, s.config.trials, emit=s.emit,
-                         on_change=lambda trials: s.save(trials, "running"), warn=s.warn)
+                         on_change=lambda trials: s.save(trials, "running"), warn=s.warn,
+                         on_told=tensorboard.write_trial,
+                         stop=lambda trials: stall_stop(trials, s.config.stall, n_val))
         trials = loop.run()
+        s.stopped = loop.stopped
     s.timed("search_s", t)
     _claim_final(s, backend)
     importances, note = param_importances(space, trials, seed=s.config.seed)

@@ -55,3 +55,25 @@ def test_a_run_interrupted_before_its_search_resumes_and_finishes(tmp_path: Path
     assert load_results(run) == r  # results.json holds exactly what tune() returned
     with pytest.raises(ConfigError, match="already holds a sweep"):  # now it has trials
         tune(root, SweepOptions(out=run, **KW))
+
+
+@pytest.mark.slow
+def test_the_lr_finder_centres_the_space_and_the_stall_rule_stops_the_search(tmp_path: Path
+                                                                             ) -> None:
+    from tests.conftest import write_image_folder
+
+    root = write_image_folder(tmp_path / "ds", {"blue": 10, "red": 10}, size=40)
+    r = tune(root, trials=8, scenario="partial_freeze", weights="none", input_size=32,
+             epochs=2, isolate=False, stall=2, out=tmp_path / "run")
+    f = r.config.lr_finding
+    assert r.config.lr_find and f is not None and f.backbone is not None
+    sp = r.config.space
+    for (lo, hi), curve in ((sp.head_lr, f.head), (sp.backbone_lr, f.backbone)):
+        assert lo < curve.suggestion < hi  # centred on it
+        assert abs((lo * hi) ** 0.5 / curve.suggestion - 1) < 1e-6 or lo == curve.lrs[0] \
+            or hi == curve.lrs[-1]  # geometric centre unless clipped to the swept range
+    # a tiny, easy problem: every trial ties, so the search stops after the first + 2
+    assert r.stopped is not None and r.n_finished < 8
+    assert r.stopped.stalled == 2 and r.n_finished == r.stopped.finished
+    assert "--stall 2" in r.command
+    assert load_results(tmp_path / "run") == r

@@ -77,6 +77,9 @@ def test_two_local_workers_one_killed_mid_trial(tiny_images, tmp_path):
     print(f"\nkill test (--workers 2): states {states}; killed {killed['number']}: "
           f"{killed['message']}")
     assert killed["state"] == "FAIL" and "died" in killed["message"]
+    # each worker wrote the TensorBoard logs of the trials it finished, the killed one none
+    assert sorted(p.name for p in (run / "tensorboard").glob("trial_*")) == sorted(
+        f"trial_{t['number']:04d}" for t in d["trials"] if t["state"] in ("COMPLETE", "PRUNED"))
     assert "queued again" in killed["message"]
     finished = [t for t in d["trials"] if t["state"] in ("COMPLETE", "PRUNED")]
     # the retry holds every parameter the killed trial had drawn (a kill can land between

@@ -16,6 +16,7 @@ from advisor.report import (DASH, Block, Bullets, Callout, Code, Document, Headi
 from tuner.data import DataSummary
 from tuner.report._sweep_final import final_section
 from tuner.report._sweep_parts import accuracy, final_metrics, param_text
+from tuner.report._sweep_lr import lr_finder_section
 from tuner.report._sweep_search import search_section
 from tuner.run import RESULTS_FILE, SweepConfig, SweepResult
 
@@ -39,6 +40,8 @@ def _summary(result: SweepResult) -> Section:
         facts.append(("Workers", ", ".join(f"{w} ({num(n)} trials)"
                                            for w, n in result.workers.items()) or DASH))
         facts.append(("Study", f"{result.config.study} in {result.search.get('storage')}"))
+    if result.stopped is not None:
+        facts.append(("Stopped early", result.stopped.reason))
     if result.final_by is not None:
         facts.append(("Final model", f"trained by worker {result.final_by.get('worker')} in "
                                      f"{result.final_by.get('run_dir')}"))
@@ -115,6 +118,11 @@ def sweep_document(result: SweepResult, *, thumbs: ThumbMaker | None = None) -> 
                         "(load a results.json dict with SweepResult.from_dict)")
     root = _dataset_root(result)
     sections = [_summary(result), search_section(result)]
+    c = result.config
+    if c.lr_finding is not None:
+        sp = c.space
+        searched = (sp.head_lr, sp.backbone_lr if c.lr_finding.backbone else None) if sp else None
+        sections.append(lr_finder_section(c.lr_finding, searched=searched))
     if result.final is not None:
         sections.append(final_section(result.final, root, thumbs or ThumbMaker()))
     sections.append(_reproduce(result))

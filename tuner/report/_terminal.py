@@ -149,6 +149,8 @@ def render_result(result: SweepResult, console: Console) -> None:
         console.print(f"Final model: trained by worker {result.final_by.get('worker')} in "
                       f"{result.final_by.get('run_dir')} (it claimed it first); this run "
                       "holds the search only")
+    if result.stopped is not None:
+        console.print(f"Stopped early: {escape(result.stopped.reason)}")
     if result.importances:
         imp = ", ".join(f"{k} {v:.2f}" for k, v in result.importances.items())
         console.print(f"Parameter importances: {imp}")

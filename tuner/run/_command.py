@@ -41,4 +41,7 @@ def reproduce_command(config: SweepConfig, run_dir: Path) -> str:
         parts.append("--no-refit")
     if config.rerank:
         parts += ["--rerank", str(config.rerank)]
+    parts += ["--stall", str(config.stall)]
+    if not config.lr_find:
+        parts.append("--no-lr-find")
     return " ".join(shlex.quote(p) for p in parts)

@@ -10,13 +10,13 @@ from advisor.codec import Record
 from advisor.errors import ConfigError
 from advisor.recommend import Advice
 from tuner.search import SearchSpace
-from tuner.training import FramingChoice
+from tuner.training import FramingChoice, LRFinding
 
 __all__ = ["SweepConfig", "RESUMABLE_KEYS", "check_resume"]
 
 # Keys that may differ on --resume: they say when to stop and what to export,
 # not what is searched.
-RESUMABLE_KEYS = ("trials", "export", "refit", "rerank", "workers", "heartbeat")
+RESUMABLE_KEYS = ("trials", "export", "refit", "rerank", "workers", "heartbeat", "stall")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,10 @@ class SweepConfig(Record):
     joined: bool = False
     workers: int = 1
     heartbeat: int | None = None
+    # Stored configs older than these fields ran every trial and no LR finder.
+    stall: int = 0  # early stop after this many trials without a gain above 1 SE (0: off)
+    lr_find: bool = False  # the LR finder centred the learning-rate ranges of ``space``
+    lr_finding: LRFinding | None = None  # what it found (tuner.find_lr)
     version: int = 1
     extra: dict = field(default_factory=dict)
 

@@ -8,6 +8,7 @@ Layout of ``runs/<timestamp>-<dataset>/`` (or ``--out DIR``)::
     study.db        the Optuna study (SQLite; --storage URL puts it elsewhere)
     kerastuner/     the KerasTuner oracle state and trial records (that backend)
     results.json    SweepResult.to_dict(), rewritten atomically after every trial
+    tensorboard/    TensorBoard logs: trial_NNNN/ per finished trial (TensorBoardLog)
     model/          the final model (FinalResult)
     cache/          decoded images and cached features of the runner
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from advisor.codec import Record, to_dict
@@ -10,7 +11,8 @@ from advisor.recommend import Advice
 from tuner.data import DataSummary
 from tuner.final import FinalResult
 from tuner.run._config import SweepConfig
-from tuner.search import RerankResult
+from tuner.run._tensorboard import TENSORBOARD_DIR
+from tuner.search import RerankResult, StallStop
 from tuner.training import DeviceInfo
 from tuner.trial import TrialRecord, best_of
 
@@ -52,6 +54,7 @@ class SweepResult(Record):
     rerank: RerankResult | None = None  # its ``chosen`` trial is the best
     final_by: dict | None = None
     device: DeviceInfo | None = None  # what the trials train on, and why
+    stopped: StallStop | None = None  # the early stop, when the search ended before n_requested
 
     @property
     def finished_trials(self) -> list[TrialRecord]:
@@ -89,9 +92,11 @@ class SweepResult(Record):
 
     def to_dict(self) -> dict:
         """The fields, plus what scripts read without recomputing it: ``n_finished``,
-        ``state_counts``, ``workers``, ``best`` and ``best_curves`` (the best trial's history)."""
+        ``state_counts``, ``workers``, ``best``, ``best_curves`` (the best trial's history) and
+        ``tensorboard`` (the ``--logdir`` of the trials' TensorBoard logs)."""
         best = self.best
         return {**to_dict(self), "n_finished": self.n_finished,
                 "state_counts": self.state_counts, "workers": self.workers,
+                "tensorboard": str(Path(self.run_dir) / TENSORBOARD_DIR),
                 "best": best.to_dict() if best else None,
                 "best_curves": list(best.history) if best else []}

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from tuner.search._events import Emitter
+from tuner.search._stopping import StallStop
 from tuner.search.backends import Proposal, SearchBackend
 from tuner.training import Runner, WorkerDied
 from tuner.trial import TrialRecord
@@ -39,11 +40,14 @@ def _now() -> str:
 
 
 class TrialLoop:
-    """Runs trials of ``backend`` on ``runner`` until ``n_trials`` are finished."""
+    """Runs trials of ``backend`` on ``runner`` until ``n_trials`` are finished, or
+    until ``stop`` (called with the trials before each new one) gives a reason."""
 
     def __init__(self, backend: SearchBackend, runner: Runner, n_trials: int, *,
                  emit: Emitter, on_change: Callable[[list[TrialRecord]], None],
-                 warn: Callable[[str], None], poll_s: float = POLL_S) -> None:
+                 warn: Callable[[str], None], poll_s: float = POLL_S,
+                 on_told: Callable[[TrialRecord], None] | None = None,
+                 stop: Callable[[list[TrialRecord]], StallStop | None] | None = None) -> None:
         self.backend = backend
         self.runner = runner
         self.n_trials = n_trials
@@ -51,7 +55,10 @@ class TrialLoop:
         self.on_change = on_change
         self.warn = warn
         self.poll_s = poll_s
+        self.on_told = on_told  # each trial's record once the backend has it (TensorBoard)
         self.worker_deaths = 0  # consecutive
+        self.stop = stop  # the early-stop rule, if any (tuner.search._stopping)
+        self.stopped: StallStop | None = None  # why the loop stopped before n_trials
 
     def run(self) -> list[TrialRecord]:
         """Every trial of the study once ``n_trials`` of them are finished."""
@@ -64,6 +71,11 @@ class TrialLoop:
             done = sum(t.is_finished for t in trials)
             if done >= self.n_trials:
                 return trials
+            if self.stop is not None and not waiting:
+                self.stopped = self.stop(trials)
+                if self.stopped is not None:  # recorded in the result by the caller
+                    self.emit("note", trials, message=self.stopped.reason)
+                    return trials
             running = sum(t.state == "RUNNING" for t in trials)
             if done + running >= self.n_trials:
                 if not waiting:
@@ -92,6 +104,8 @@ class TrialLoop:
         with self.backend.keep_alive(proposal):
             record, error = self._train(proposal, trials)
         self.backend.tell(proposal, record)
+        if self.on_told is not None:
+            self.on_told(record)
         if isinstance(error, WorkerDied):
             # One configuration killed its worker (memory, most likely): the sweep goes
             # on with a new worker, unless that keeps happening.

@@ -239,7 +239,8 @@ class SearchSpace(Record):
         return replace(self, **{f: getattr(SearchSpace, f) for f in _RECIPE})
 
     def centred(self, head_lr: tuple[float, float] | None,
-                backbone_lr: tuple[float, float] | None, why: str) -> "SearchSpace":
+                backbone_lr: tuple[float, float] | None, why: str | None = None
+                ) -> "SearchSpace":
         """This space with its learning-rate ranges replaced (``None`` keeps one), the
         first configuration at their geometric means, and ``why`` among its notes."""
         head = head_lr or self.head_lr
@@ -252,7 +253,7 @@ class SearchSpace(Record):
         centre = (replace(self.centre, head_lr=_geomean(*head), backbone_lr=_geomean(*bb))
                   if self.centre is not None else None)
         return replace(self, head_lr=head, backbone_lr=bb, centre=centre,
-                       notes=self.notes + (why,))
+                       notes=self.notes + ((why,) if why else ()))
 
     def cached_blocks(self) -> tuple[int, ...]:
         """The freeze blocks whose activations trials train on: the candidates, and the

@@ -103,6 +103,8 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
                 out = runner.expect(msg[1])
             elif msg[0] == "final":
                 out = runner.fit_final(msg[1])
+            elif msg[0] == "find_lr":
+                out = runner.find_lr(**msg[1])
             else:
                 raise InternalError(f"Unknown worker command {msg[0]!r}")
         except Aborted:

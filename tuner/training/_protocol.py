@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from tuner.final import FinalRequest, FinalResult
 from tuner.training._device import DeviceInfo
+from tuner.training._lrcurve import LRFinding
 from tuner.trial import TrialOutcome, TrialParams
 
 __all__ = ["Runner", "EpochCallback"]
@@ -32,6 +33,9 @@ class Runner(Protocol):
 
     def run(self, params: TrialParams, on_epoch: EpochCallback | None = None) -> TrialOutcome:
         """Train one configuration; an exception ``on_epoch`` raises stops it."""
+
+    def find_lr(self, **kw) -> LRFinding:
+        """The LR finder on the runner's cached activations (:func:`~tuner.training.find_lr`)."""
 
     def fit_final(self, request: FinalRequest) -> FinalResult:
         """Train, evaluate once on the test split and export the final model."""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from tuner.training._cache import ActivationCache
 from tuner.training._device import DeviceInfo, detect_device
 from tuner.training._fit import balanced_weights, predict_rows
 from tuner.training._layout import BackboneLayout
+from tuner.training._lrcurve import LRFinding
 from tuner.training._model import Network, build_network
 from tuner.training._recipe import SCRATCH_BN_MOMENTUM, SCRATCH_MAX_SIZE, train_trial
 from tuner.training._spec import VIEWS, RunnerSpec
@@ -201,6 +203,15 @@ class TrialRunner(CachedActivations):
                             seconds=round(time.perf_counter() - t0, 3),
                             history=tuple(trained.history), notes=tuple(trained.notes),
                             n_val=len(self.data.y_val))
+
+    def find_lr(self, **kw: Any) -> "LRFinding":
+        """:func:`~tuner.training.find_lr` on this runner (``kw``: its options)."""
+        from tuner.training._lrfind import find_lr
+
+        try:
+            return find_lr(self, **kw)
+        finally:
+            self._release()
 
     def fit_final(self, request: FinalRequest) -> FinalResult:
         """Retrain ``request.params`` (see :class:`~tuner.final.FinalRequest`), evaluate

@@ -26,6 +26,7 @@ from tuner.data import DataSpec
 from tuner.final import FinalRequest, FinalResult
 from tuner.training._device import DeviceInfo
 from tuner.training._layout import BackboneLayout
+from tuner.training._lrcurve import LRFinding
 from tuner.training._child import child_main, main_module_hidden, unpack_error
 from tuner.training._spec import RunnerSpec
 from tuner.trial import TrialOutcome, TrialParams
@@ -92,6 +93,10 @@ class WorkerRunner:
 
     def fit_final(self, request: FinalRequest) -> FinalResult:
         return self._call(("final", request), None)
+
+    def find_lr(self, **kw: Any) -> LRFinding:
+        """As ``TrialRunner.find_lr``, in the worker (whose cache the trials then reuse)."""
+        return self._call(("find_lr", kw), None)
 
     def for_fold(self, k: int, i: int, seed: int) -> "WorkerRunner":
         """A worker runner on :meth:`~tuner.data._prepare.PreparedData.cv_fold` ``(k, i, seed)``

@@ -88,15 +88,19 @@ class KerasTunerBackend(SearchBackend):
         hps = kt.HyperParameters()
         sp = self.space
         dims = sp.dimensions()
+        def add(d) -> None:
+            if d.kind == "categorical":
+                hps.Choice(d.name, list(d.choices))
+            else:
+                hps.Float(d.name, d.low, d.high, sampling="log" if d.log else "linear")
+
         for d in dims:
             if d.needs_unfrozen and any(x.name == "freeze_block" for x in dims):
                 unfrozen = [b for b in sp.freeze_blocks if sp.is_unfrozen(b)]
                 with hps.conditional_scope("freeze_block", unfrozen):
-                    hps.Float(d.name, d.low, d.high, sampling="log" if d.log else "linear")
-            elif d.kind == "categorical":
-                hps.Choice(d.name, list(d.choices))
+                    add(d)
             else:
-                hps.Float(d.name, d.low, d.high, sampling="log" if d.log else "linear")
+                add(d)
         return hps
 
     def open(self, *, resume: bool, joined: bool = False) -> list[int]:
