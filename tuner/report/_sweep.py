@@ -24,8 +24,9 @@ __all__ = ["RESULTS_JSON", "sweep_document", "write_sweep_report"]
 
 RESULTS_JSON = RESULTS_FILE
 # Config fields the Reproduce section leaves out of its Configuration block: the advice
-# and the space have their own reports and block, the classes are in the data table.
-_CONFIG_LEFT_OUT = ("advice", "space", "classes", "extra")
+# and the space have their own reports and block, the classes are in the data table, the
+# LR finder's curves in its section.
+_CONFIG_LEFT_OUT = ("advice", "space", "classes", "extra", "lr_finding")
 
 
 def _summary(result: SweepResult) -> Section:
