@@ -83,12 +83,15 @@ def train_trial(runner: Any, params: TrialParams,
 
     all_frozen = plan.all_frozen
     n_head, n_ft = phase_epochs(params, all_frozen)
-    if refit:
-        n_head, n_ft = refit.get("head", 1), refit.get("finetune", 0)
     stages = (gradual_stages(plan.block, runner.n_blocks)
               if params.schedule == "gradual" and not all_frozen else (plan.block,))
     epochs = stage_epochs(max(1, n_ft), len(stages))
     stages = stages[-len(epochs):]  # fewer epochs than stages: the deepest stages
+    if refit:
+        n_head, n_ft = refit.get("head", 1), refit.get("finetune", 0)
+        # the search's schedule up to the refit's epochs: the stages it had reached
+        epochs = _first_epochs(epochs, n_ft) if n_ft > 0 else epochs
+        stages = stages[:len(epochs)]
     # the first stage's activations come with the pooled features, in the same pass
     first = runner.boundaries()[stages[0]]
     first_cached = _cached_suffix(runner, net, first, aug)
@@ -132,6 +135,19 @@ def train_trial(runner: Any, params: TrialParams,
                          epochs=n_epochs, start_epoch=len(history), best=best, optimizer=opt,
                          **common)
     return Trained(net, best, history, notes, mixed_precision=mixed)
+
+
+def _first_epochs(planned: tuple[int, ...], total: int) -> tuple[int, ...]:
+    """The stage epochs of ``planned`` that the first ``total`` epochs cover (the last
+    stage reached takes the rest, all of it when ``total`` exceeds the plan)."""
+    out: list[int] = []
+    for e in planned:
+        left = total - sum(out)
+        if left <= 0:
+            break
+        out.append(min(e, left))
+    out[-1] += total - sum(out)
+    return tuple(out)
 
 
 def _cached_suffix(runner: Any, net: Network, boundary: Any, aug: Any) -> bool:

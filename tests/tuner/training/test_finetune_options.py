@@ -102,3 +102,21 @@ def test_the_default_schedule_is_the_old_recipe(data32) -> None:
     r = TrialRunner(data32, weights="none", seed=0)
     out = r.run(trial_params(r.n_blocks - 2, epochs=3))
     assert not any(s.startswith(("gradual", "fine-tuning with")) for s in out.notes)
+
+
+def test_a_gradual_refit_follows_the_search_schedule_up_to_its_epochs(data32) -> None:
+    import keras
+
+    from tuner.training._recipe import train_trial
+
+    r = TrialRunner(data32, weights="none", seed=0)
+    n = r.n_blocks
+    p = trial_params(n - 6, epochs=7, schedule="gradual")  # head 2, stages (1, 1, 3)
+    try:
+        out = train_trial(r, p, None, final=True, refit={"head": 1, "finetune": 2})
+        note = next(s for s in out.notes if s.startswith("gradual unfreezing"))
+        # the search had reached its second stage after two fine-tune epochs
+        assert note == "gradual unfreezing: blocks 2 (1 epochs), 4 (1 epochs) trainable from the top"
+        assert [h.phase for h in out.history] == ["head", "finetune", "finetune"]
+    finally:
+        keras.backend.clear_session()
