@@ -141,19 +141,44 @@ def choices(result: dict) -> dict:
             "finetuning_trials": len(ft), "share": share}
 
 
-def lr_vs_best(result: dict) -> dict | None:
-    """The LR finder's suggestions against the best trial's rates (log10 ratios)."""
+def lr_vs_best(result: dict, other: dict | None = None) -> dict | None:
+    """The LR finder's suggestions (of ``result``) against the rates of the best trial of
+    ``result`` and of ``other`` (the classic sweep): log10(best / suggested). The
+    backbone rate counts only where the best trial fine-tuned (it has an optimizer
+    sampled)."""
     finding = (result.get("config") or {}).get("lr_finding")
-    best = (result.get("best") or {}).get("params")
-    if not finding or not best:
+    if not finding:
         return None
     out = {}
     for part, key in (("head", "head_lr"), ("backbone", "backbone_lr")):
         curve = finding.get(part)
-        if curve and curve.get("suggestion"):
-            out[part] = {"suggested": curve["suggestion"], "best_trial": best[key],
-                         "log10_ratio": round(math.log10(best[key] / curve["suggestion"]), 2)}
+        if not (curve and curve.get("suggestion")):
+            continue
+        row = {"suggested": curve["suggestion"]}
+        for name, r in (("new", result), ("classic", other)):
+            best = (r or {}).get("best") or {}
+            if best and (key == "head_lr" or key in best.get("sampled", {})):
+                row[f"best_{name}"] = best["params"][key]
+                row[f"log10_{name}"] = round(math.log10(best["params"][key] / curve["suggestion"]), 2)
+        out[part] = row
     return out
+
+
+def stall_replay(result: dict, patience: int = 10) -> dict:
+    """Where ``--stall patience`` would have stopped this every-trial sweep, and the best
+    validation accuracy of the trials run by then against that of all of them."""
+    from tuner.search import stall_stop
+    from tuner.trial import TrialRecord
+
+    trials = [TrialRecord.from_dict(t) for t in result["trials"]]
+    n_val = sum(result["data"]["counts"]["val"].values())
+    done = [t for t in sorted(trials, key=lambda t: t.number) if t.is_finished]
+    best_all = max((t.val_accuracy for t in done), default=None)
+    for i in range(1, len(done) + 1):
+        if stall_stop(done[:i], patience, n_val) is not None:
+            return {"stopped_after": i, "of": len(done), "best_by_then":
+                    max(t.val_accuracy for t in done[:i]), "best_of_all": best_all}
+    return {"stopped_after": None, "of": len(done), "best_of_all": best_all}
 
 
 def summarize(root: Path, datasets: list[str] | None = None) -> dict:
@@ -176,7 +201,8 @@ def summarize(root: Path, datasets: list[str] | None = None) -> dict:
                "wall_classic": old["bench"].get("wall_s", old["timings"].get("total_s")),
                "wall_new": new["bench"].get("wall_s", new["timings"].get("total_s")),
                "cpu_classic": old["bench"].get("cpu_s"), "cpu_new": new["bench"].get("cpu_s"),
-               "chose": choices(new), "lr": lr_vs_best(new)}
+               "chose": choices(new), "lr": lr_vs_best(new, old),
+               "stall10": {"classic": stall_replay(old), "new": stall_replay(new)}}
         rows.append(row)
         print(f"{ds:<12} seed {seed}  classic {row['classic']:.4f}  new {row['new']:.4f}  "
               f"diff {100 * d:+.2f} +- {100 * se:.2f} pts (n={n})  wall {row['wall_classic']}"
@@ -184,6 +210,7 @@ def summarize(root: Path, datasets: list[str] | None = None) -> dict:
         print(f"{'':<12} best: {row['chose']['best']}  shares: {row['chose']['share']}")
         if row["lr"]:
             print(f"{'':<12} LR finder vs best trial: {row['lr']}")
+        print(f"{'':<12} --stall 10 replayed: {row['stall10']}")
     by_ds: dict[str, list[dict]] = {}
     for r in rows:
         by_ds.setdefault(r["dataset"], []).append(r)
