@@ -64,7 +64,8 @@ def test_the_lr_finder_centres_the_space_and_the_stall_rule_stops_the_search(tmp
 
     root = write_image_folder(tmp_path / "ds", {"blue": 10, "red": 10}, size=40)
     r = tune(root, trials=8, scenario="partial_freeze", weights="none", input_size=32,
-             epochs=2, isolate=False, stall=2, out=tmp_path / "run")
+             epochs=2, isolate=False, stall=2, out=tmp_path / "run",
+             backbone="mobilenet_v2_035", framing="squash", refit=False)
     f = r.config.lr_finding
     assert r.config.lr_find and f is not None and f.backbone is not None
     sp = r.config.space
