@@ -144,9 +144,10 @@ def tltune(
         metavar="K", show_default=False, min=0)] = None,
     lr_find: Annotated[Optional[bool], typer.Option(
         "--lr-find/--no-lr-find",
-        help="Before the search, sweep the learning rate on the cached activations (an LR "
-             "finder) and centre the head and backbone learning-rate ranges on its "
-             "suggestions [default: on].", show_default=False)] = None,
+        help="Before the search, sweep the learning rates on the cached activations (an LR "
+             "finder), centre the head's learning-rate range on its suggestion and report "
+             "the backbone's (the backbone range stays the advice's) [default: on].",
+        show_default=False)] = None,
     isolate: Annotated[bool, typer.Option(
         "--isolate/--no-isolate",
         help="Train in a worker process that is replaced when its memory grows, so memory "
