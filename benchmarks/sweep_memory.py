@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         with mem:
             result = tune(a.data, trials=a.trials, scenario=a.scenario, weights=a.weights,
                           input_size=a.size, epochs=a.epochs, max_images=a.max_images,
-                          seed=a.seed, out=out / "run", isolate=a.isolate, progress=progress)
+                          seed=a.seed, out=out / "run", isolate=a.isolate, progress=progress,
+                          stall=0)  # every trial: the ratio is read after the last one
         if a.isolate:
             print(f"worker: {result.timings.get('worker_restarts')} restarts, "
                   f"{result.timings.get('worker_startup_s')} s starting workers", flush=True)
