@@ -123,7 +123,8 @@ def train_trial(runner: Any, params: TrialParams,
             # a fresh prefix: the top layers of net.backbone have been trained by now
             _, acts, cache_note = runner._activations(stage.name, aug, None)
             notes.append(cache_note)
-        elif net.suffix_at(stage) is not None and not cached:
+        elif not cached and 0 <= stage.index < len(net.backbone.layers) - 1:
+            # a boundary with a suffix view, over the budget (no model built to find out)
             notes.append(f"boundary activations of {stage.name} exceed the cache budget "
                          f"({runner.cache_budget_mb} MB): fine-tuning runs on the images")
         net.freeze_through(stage.index)
