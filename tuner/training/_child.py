@@ -72,13 +72,21 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # every trial builds new models, so tf.function's "retracing" warning is expected noise
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    served: list = [None, None]  # the data spec this child serves, and its runner
+
+    def serve(spec: DataSpec, blocks: tuple[int, ...]) -> TrialRunner:
+        if spec != served[0]:
+            layout = known if served[1] is None else served[1].layout
+            r = TrialRunner.from_spec(runner_spec, spec.prepare())
+            if layout is not None:  # the first worker's backbone analysis: no model to build
+                r._layout = layout
+            served[:] = [spec, r]
+        served[1].expect(blocks)
+        return served[1]
+
     try:
-        runner = TrialRunner.from_spec(runner_spec, data.prepare())
-        if known is not None:  # the first worker's backbone analysis: no model to build
-            runner._layout = known
-        n_blocks = runner.n_blocks
-        runner.expect(expect)
-        conn.send(("ready", {"n_blocks": n_blocks, "rss_mb": rss_mb(),
+        runner = serve(data, expect)
+        conn.send(("ready", {"n_blocks": runner.n_blocks, "rss_mb": rss_mb(),
                              "known": runner.layout, "device": runner.device}))
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
         conn.send(("error", pack_error(e), 0.0))
@@ -99,8 +107,8 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
         try:
             if msg[0] == "run":
                 out: Any = runner.run(msg[1], on_epoch)
-            elif msg[0] == "expect":
-                out = runner.expect(msg[1])
+            elif msg[0] == "use":  # another fold of the same data, say
+                runner, out = serve(msg[1], msg[2]), None
             elif msg[0] == "final":
                 out = runner.fit_final(msg[1])
             elif msg[0] == "find_lr":

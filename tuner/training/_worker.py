@@ -8,7 +8,10 @@ in a spawned child process. The child rebuilds the data from the decoded-array
 cache and shares the on-disk activation cache, so a new child costs its
 TensorFlow import and little else. The child is replaced, between trials, once
 its resident memory has grown by more than ``recycle_growth`` over what it held
-after its first trial (``recycle_growth=0``: a fresh child for every trial).
+after its first trial (``recycle_growth=0``: a fresh child for every trial). The
+runners of :meth:`WorkerRunner.for_fold` take turns on their parent's child (a
+``use`` command switches its data), so a cross-validation pays one start, not one
+per fold.
 
 The parent keeps the decisions: per-epoch results go to the parent's
 ``on_epoch`` (the pruner), whose exception stops the trial in the child.
@@ -41,12 +44,30 @@ class WorkerDied(InternalError):
     """The worker process ended in the middle of a trial (e.g. killed for memory)."""
 
 
+class _Child:
+    """The worker process that a runner and its fold runners share, what it serves now
+    (``serving``: data spec and expected blocks), and the counters over its lifetimes."""
+
+    def __init__(self) -> None:
+        self.proc: Any = None
+        self.conn: Any = None
+        self.serving: tuple[DataSpec, tuple[int, ...]] | None = None
+        self.baseline: float | None = None
+        self.restarts = 0
+        self.startup_s = 0.0
+        self.peak_mb = 0.0
+        self.n_blocks: int | None = None
+        self.known: BackboneLayout | None = None  # measured by the first worker
+        self.device: DeviceInfo | None = None
+
+
 class WorkerRunner:
     """A :class:`~tuner.training._runner.TrialRunner` in a child process.
 
     ``data``: how the child gets its data (with a ``cache_dir``, so that it loads the
     decoded arrays instead of decoding); ``runner``: the child runner's settings.
-    ``restarts`` counts replaced children; ``startup_s`` the seconds spent starting them.
+    ``restarts`` counts replaced children; ``startup_s`` the seconds spent starting them
+    (both shared with the fold runners).
     """
 
     def __init__(self, data: DataSpec, runner: RunnerSpec, *,
@@ -54,38 +75,47 @@ class WorkerRunner:
         self.data = data
         self.runner = runner
         self.recycle_growth = recycle_growth
-        self.restarts = 0
-        self.startup_s = 0.0
-        self.peak_child_mb = 0.0
         self._expect: tuple[int, ...] = ()
-        self._n_blocks: int | None = None
-        self._proc: Any = None
-        self._conn: Any = None
-        self._baseline: float | None = None
-        self._known: BackboneLayout | None = None  # measured by the first worker
-        self._device: DeviceInfo | None = None
+        self._child = _Child()
+        self._owner = True  # a fold runner borrows its parent's child and never stops it
 
     # ------------------------------------------------------------------ API
     @property
+    def restarts(self) -> int:
+        return self._child.restarts
+
+    @property
+    def startup_s(self) -> float:
+        return self._child.startup_s
+
+    @property
+    def peak_child_mb(self) -> float:
+        return self._child.peak_mb
+
+    @property
+    def _proc(self) -> Any:
+        return self._child.proc
+
+    @property
     def n_blocks(self) -> int:
-        if self._n_blocks is None:
-            self._start()
-        assert self._n_blocks is not None
-        return self._n_blocks
+        if self._child.n_blocks is None:
+            self._serve()
+        assert self._child.n_blocks is not None
+        return self._child.n_blocks
 
     @property
     def device(self) -> DeviceInfo:
         """The device the child trains on (:func:`~tuner.training.detect_device` there)."""
-        if self._device is None:
-            self._start()
-        assert self._device is not None
-        return self._device
+        if self._child.device is None:
+            self._serve()
+        assert self._child.device is not None
+        return self._child.device
 
     def expect(self, freeze_blocks) -> None:
         """As ``TrialRunner.expect`` (and for every later child)."""
         self._expect = tuple(int(b) for b in freeze_blocks)
-        if self._proc is not None:
-            self._call(("expect", self._expect), None, trial=False)
+        if self._child.proc is not None:
+            self._serve()
 
     def run(self, params: TrialParams,
             on_epoch: Callable[[int, float], None] | None = None) -> TrialOutcome:
@@ -99,15 +129,17 @@ class WorkerRunner:
         return self._call(("find_lr", kw), None)
 
     def for_fold(self, k: int, i: int, seed: int) -> "WorkerRunner":
-        """A worker runner on :meth:`~tuner.data._prepare.PreparedData.cv_fold` ``(k, i, seed)``
-        (its own child process, started on first use)."""
+        """A worker runner on :meth:`~tuner.data._prepare.PreparedData.cv_fold` ``(k, i, seed)``,
+        on this runner's child (switched to the fold's data on its first call)."""
         r = WorkerRunner(self.data.fold(k, i, seed), self.runner,
                          recycle_growth=self.recycle_growth)
-        r._known = self._known
+        r._child, r._owner = self._child, False
         return r
 
     def close(self) -> None:
-        self._stop()
+        """Stop the child (a fold runner leaves it to its parent)."""
+        if self._owner:
+            self._stop()
 
     def __enter__(self) -> "WorkerRunner":
         return self
@@ -116,30 +148,48 @@ class WorkerRunner:
         self.close()
 
     # ------------------------------------------------------------- internals
+    def _serve(self) -> None:
+        """Make the child serve this runner: start one, or switch the running one to
+        this runner's data and expected blocks."""
+        c = self._child
+        if c.proc is None:
+            self._start()
+        elif c.serving != (self.data, self._expect):
+            self._send(("use", self.data, self._expect))
+            msg = self._recv()
+            if msg[0] == "error":
+                raise unpack_error(msg[1])
+            c.serving = (self.data, self._expect)
+
     def _start(self) -> None:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), self._child
         ctx = mp.get_context("spawn")  # never fork a process that may hold TensorFlow
         parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=child_main, name="tltune-trial-worker", daemon=True,
-                                 args=(child, self.data, self.runner, self._expect,
-                                       self._known))
+        c.proc = ctx.Process(target=child_main, name="tltune-trial-worker", daemon=True,
+                             args=(child, self.data, self.runner, self._expect, c.known))
         with main_module_hidden():
-            self._proc.start()
+            c.proc.start()
         child.close()
-        self._conn = parent
-        self._baseline = None
+        c.conn, c.baseline, c.serving = parent, None, (self.data, self._expect)
         msg = self._recv()
         if msg[0] == "error":
             self._stop()
             raise unpack_error(msg[1])
-        self._n_blocks = int(msg[1]["n_blocks"])
-        self._known = msg[1]["known"]
-        self._device = msg[1]["device"]
-        self.startup_s += time.perf_counter() - t
+        c.n_blocks = int(msg[1]["n_blocks"])
+        c.known = msg[1]["known"]
+        c.device = msg[1]["device"]
+        c.startup_s += time.perf_counter() - t
+
+    def _send(self, command: tuple) -> None:
+        try:
+            self._child.conn.send(command)
+        except (OSError, ValueError) as e:  # the worker is gone
+            raise self._died(type(e).__name__) from e
 
     def _stop(self) -> None:
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
+        c = self._child
+        proc, conn = c.proc, c.conn
+        c.proc = c.conn = c.serving = None
         if proc is None:
             return
         try:
@@ -154,8 +204,9 @@ class WorkerRunner:
 
     def _died(self, cause: str) -> WorkerDied:
         """Reap the dead (or unreachable) worker and describe it."""
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
+        c = self._child
+        proc, conn = c.proc, c.conn
+        c.proc = c.conn = c.serving = None
         code = None
         if proc is not None:
             proc.join(timeout=10)
@@ -175,23 +226,21 @@ class WorkerRunner:
 
     def _recv(self) -> tuple:
         """The child's next message; :class:`WorkerDied` when the child died."""
-        while not self._conn.poll(_POLL_S):
-            if not self._proc.is_alive():
+        c = self._child
+        while not c.conn.poll(_POLL_S):
+            if not c.proc.is_alive():
                 raise self._died("it exited")
         try:
-            return self._conn.recv()
+            return c.conn.recv()
         except (EOFError, OSError) as e:
             raise self._died(type(e).__name__) from e
 
     def _call(self, command: tuple, on_epoch: Callable[[int, float], None] | None,
               trial: bool = True) -> Any:
-        if self._proc is None:
-            self._start()
+        self._serve()
+        c = self._child
         try:
-            try:
-                self._conn.send(command)
-            except (OSError, ValueError) as e:  # the worker is gone
-                raise self._died(type(e).__name__) from e
+            self._send(command)
             while True:
                 msg = self._recv()
                 if msg[0] == "epoch":
@@ -199,11 +248,11 @@ class WorkerRunner:
                         if on_epoch is not None:
                             on_epoch(msg[1], msg[2])
                     except BaseException:
-                        self._conn.send(("abort",))
+                        c.conn.send(("abort",))
                         reply = self._recv()
                         self._after(reply[-1])
                         raise
-                    self._conn.send(("go",))
+                    c.conn.send(("go",))
                     continue
                 if trial:
                     self._after(msg[-1])
@@ -211,16 +260,17 @@ class WorkerRunner:
                     raise unpack_error(msg[1])
                 return msg[1]
         except KeyboardInterrupt:
-            if self._proc is not None:
-                self._proc.kill()
+            if c.proc is not None:
+                c.proc.kill()
             self._stop()
             raise
 
     def _after(self, rss_mb: float) -> None:
         """Replace the child once it has grown past its budget."""
-        self.peak_child_mb = max(self.peak_child_mb, rss_mb)
-        if self._baseline is None and self.recycle_growth > 0:
-            self._baseline = rss_mb
-        elif self._baseline is None or rss_mb > self._baseline * (1 + self.recycle_growth):
-            self.restarts += 1
+        c = self._child
+        c.peak_mb = max(c.peak_mb, rss_mb)
+        if c.baseline is None and self.recycle_growth > 0:
+            c.baseline = rss_mb
+        elif c.baseline is None or rss_mb > c.baseline * (1 + self.recycle_growth):
+            c.restarts += 1
             self._stop()

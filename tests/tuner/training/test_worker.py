@@ -1,6 +1,6 @@
 """WorkerRunner: trials in a child process give the in-process results, pruning
-stops the child's trial, errors keep their type, a dead child is an error, and the
-child is replaced when it grows."""
+stops the child's trial, errors keep their type, a dead child is an error, the
+child is replaced when it grows, and fold runners take turns on one child."""
 
 from __future__ import annotations
 
@@ -53,6 +53,26 @@ def test_same_outcome_as_in_process_and_pruning(setup) -> None:
         again = w.run(params(18, epochs=1))  # the same child still serves trials
         assert again.epochs_run == 1
         assert w.restarts == 0 or w.recycle_growth > 0
+
+
+def test_fold_runners_take_turns_on_their_parents_child(setup) -> None:
+    data_args, runner_args = setup
+    local = TrialRunner.from_spec(runner_args, data_args.prepare())
+    with WorkerRunner(data_args, runner_args, recycle_growth=10.0) as w:
+        whole = w.run(params(18, epochs=1))
+        pid, started = w._proc.pid, w.startup_s
+        for i in range(2):
+            fold = w.for_fold(3, i, seed=0)
+            fold.expect([18])
+            got = fold.run(params(18, epochs=1))
+            want = local.for_fold(3, i, seed=0).run(params(18, epochs=1))
+            assert fold._proc.pid == pid  # no new process for the fold
+            assert (got.n_val, got.val_accuracy) == (want.n_val, pytest.approx(want.val_accuracy))
+            assert got.n_val != whole.n_val  # it ran on the fold, not on the parent's split
+            fold.close()  # leaves the child to its parent
+        back = w.run(params(18, epochs=1))
+        assert w._proc.pid == pid and w.startup_s == started and w.restarts == 0
+        assert (back.n_val, back.val_accuracy) == (whole.n_val, pytest.approx(whole.val_accuracy))
 
 
 def test_errors_keep_their_type_and_a_dead_child_is_reported(setup) -> None:
