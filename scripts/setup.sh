@@ -4,7 +4,7 @@
 # Installs the tested versions pinned in constraints.txt into .venv (TensorFlow for the CPU;
 # TL_GPU=1 installs the GPU build instead). TL_LATEST=1 installs
 # the latest releases instead (no constraints, upgraded each run) into .venv-latest:
-#   TL_LATEST=1 bash scripts/setup.sh && .venv-latest/bin/python -m pytest -q -rs
+#   TL_LATEST=1 bash scripts/setup.sh && .venv-latest/bin/python -m pytest -q -rs -n 2 --dist loadfile
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
