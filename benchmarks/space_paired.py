@@ -225,7 +225,29 @@ def summarize(root: Path, datasets: list[str] | None = None) -> dict:
         verdicts[ds] = {"mean_diff": mean, "se": se, "seeds": k, "pass": ok}
         print(f"{ds:<12} mean over {k} seed(s): {100 * mean:+.2f} +- {100 * se:.2f} pts  "
               f"{'PASS' if ok else 'FAIL'} (not below -1 SE)")
-    return {"rows": rows, "verdicts": verdicts}
+    noise = seed_to_seed(root, by_ds)
+    for ds, row in noise.items():
+        print(f"{ds:<12} seed to seed, same space: " + "  ".join(
+            f"{sp} {100 * d:+.2f} +- {100 * s:.2f} pts" for sp, (d, s) in row.items()))
+    return {"rows": rows, "verdicts": verdicts, "seed_to_seed": noise}
+
+
+def seed_to_seed(root: Path, by_ds: dict[str, list[dict]]) -> dict[str, dict]:
+    """The noise floor of the comparison: per dataset and space, the paired difference
+    (seed b - seed a, with its SE over the test images) between the sweeps of its first two
+    seeds, which differ in nothing but the seed."""
+    out: dict[str, dict] = {}
+    for ds, rs in by_ds.items():
+        seeds = sorted(r["seed"] for r in rs)[:2]
+        if len(seeds) < 2:
+            continue
+        out[ds] = {}
+        for sp in SPACES:
+            a, b = (_load(root / run_name(ds, sp, s)) for s in seeds)
+            if a and b:
+                d, se, _ = paired(b, a)
+                out[ds][sp] = (d, se)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
