@@ -9,6 +9,14 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# TensorFlow's C++ start-up lines, which no command may show
+TF_NOISE = ("cpu_feature_guard", "absl::InitializeLog", "oneDNN custom operations",
+            "This TensorFlow binary is optimized")
+
+
+def tf_noise(text: str) -> list[str]:
+    """The lines of ``text`` that are TensorFlow start-up noise."""
+    return [line for line in text.splitlines() if any(n in line for n in TF_NOISE)]
 
 
 def shared_root() -> Path:

@@ -152,6 +152,7 @@ def work(run_dir: str | Path) -> int:
     """One local worker: run trials on the run's study until it is complete."""
     import signal
 
+    from advisor.backbones import require_tensorflow
     from tuner.run import TensorBoardLog, load_config
     from tuner.search import Emitter, TrialLoop, get_backend, stall_stop
     from tuner.storage import get_storage
@@ -160,6 +161,7 @@ def work(run_dir: str | Path) -> int:
     die_with_parent()  # a killed supervisor leaves no worker training on
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     run_dir = Path(run_dir)
+    require_tensorflow()  # TensorFlow's start-up lines stay out of the worker's log
     _threads(int(os.environ.get(THREADS_ENV, "0") or 0))
     config = load_config(run_dir)
     spec: dict[str, Any] = json.loads((run_dir / "workers" / SPEC_FILE).read_text("utf-8"))

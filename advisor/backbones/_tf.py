@@ -1,20 +1,61 @@
-"""TensorFlow is an extra (``[cpu]`` or ``[gpu]``): say how to install it where it is missing."""
+"""TensorFlow is an extra (``[cpu]`` or ``[gpu]``): say how to install it where it is missing,
+and import it without its C++ start-up lines on the user's terminal."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import importlib.util
+import os
+import sys
+import tempfile
 
 from advisor.errors import ConfigError
 
 __all__ = ["require_tensorflow"]
 
+# TensorFlow's start-up lines, written by C++ straight to file descriptor 2 while it loads.
+# Since TF 2.21 they go through absl's pre-initialisation logger, which ignores
+# TF_CPP_MIN_LOG_LEVEL (seen on AVX-512 CPUs, where oneDNN's notice is printed).
+START_UP_NOISE = ("All log messages before absl::InitializeLog() is called",
+                  "oneDNN custom operations are on", "cpu_feature_guard",
+                  "This TensorFlow binary is optimized", "To enable the following instructions")
+
 
 def require_tensorflow() -> None:
     """Raise a :class:`~advisor.errors.ConfigError` saying how to install TensorFlow
-    when this environment has none (without importing it)."""
+    when this environment has none; otherwise import it, once, keeping its start-up
+    log lines off the terminal (any other line it writes is passed on)."""
     if importlib.util.find_spec("tensorflow") is None:
         raise ConfigError("TensorFlow is not installed",
                           expected="TensorFlow 2.16 or newer in this Python environment",
                           received="no module named tensorflow",
                           fix="pip install 'tltools[cpu]' (or 'tltools[gpu]' on a machine "
                               "with an NVIDIA GPU; from a checkout: pip install -e '.[cpu]')")
+    if "tensorflow" not in sys.modules:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        with _filtered_stderr(START_UP_NOISE):
+            importlib.import_module("tensorflow")
+
+
+@contextlib.contextmanager
+def _filtered_stderr(noise: tuple[str, ...]):
+    """Send file descriptor 2 to a temporary file for the block, then write back every
+    line that contains none of ``noise`` (also when the block raises)."""
+    fd = 2  # where C++ writes, whatever sys.stderr is now
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), fd)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, fd)
+            os.close(saved)
+            tmp.seek(0)
+            kept = [line for line in tmp.read().decode(errors="replace").splitlines(True)
+                    if not any(n in line for n in noise)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()

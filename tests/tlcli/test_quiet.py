@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, write_image_folder
-
-TF_NOISE = ("cpu_feature_guard", "absl::InitializeLog", "oneDNN custom operations",
-            "This TensorFlow binary is optimized")
+from tests.conftest import REPO, tf_noise, write_image_folder
 
 
 @pytest.mark.slow
@@ -24,6 +21,4 @@ def test_tladvise_prints_no_tensorflow_log_lines(tmp_path: Path) -> None:
                        cwd=REPO, env=env, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "next: tltune" in p.stdout
-    noise = [line for line in (p.stdout + p.stderr).splitlines()
-             if any(n in line for n in TF_NOISE)]
-    assert noise == []
+    assert tf_noise(p.stdout + p.stderr) == []

@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import subprocess_env, tltune_argv
+from tests.conftest import subprocess_env, tf_noise, tltune_argv
 from tlcli.predict import app as predict_app
 from tlcli.tune import app
 
@@ -58,6 +58,7 @@ def test_installed_command_runs_a_sweep(done_sweep):
     assert done_sweep["returncode"] == 0, done_sweep["stderr"][-3000:]
     out = done_sweep["stdout"]
     assert "Run directory:" in out and "Trials (3 finished of 3 requested)" in out
+    assert tf_noise(out + done_sweep["stderr"]) == []  # its worker process's included
     d = json.loads(done_sweep["json"].read_text())
     assert d["n_finished"] == 3 and d["final"]["exports"]["keras"]
     # --rerank 5: the top trials were cross-validated, in worker processes

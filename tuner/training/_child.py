@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
+from advisor.backbones import require_tensorflow
 from advisor.errors import InternalError, TLError
 from tuner.data import DataSpec
 from tuner.training._layout import BackboneLayout
@@ -69,7 +70,7 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
     """The worker process: build the runner, then serve the parent's commands."""
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    require_tensorflow()  # before any model: TensorFlow's start-up lines stay out of the logs
     # every trial builds new models, so tf.function's "retracing" warning is expected noise
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     served: list = [None, None]  # the data spec this child serves, and its runner

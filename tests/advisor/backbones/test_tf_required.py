@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.conftest import REPO, tf_noise
 
 
 def test_a_missing_tensorflow_is_a_clear_exit_2(tmp_path) -> None:
@@ -19,3 +19,25 @@ def test_a_missing_tensorflow_is_a_clear_exit_2(tmp_path) -> None:
         assert p.returncode == 2, out[-2000:]
         assert "TensorFlow is not installed" in out and "tltools[cpu]" in out
         assert "Traceback" not in out
+
+
+def test_start_up_noise_is_dropped_and_other_stderr_lines_kept(capfd) -> None:
+    import os
+
+    from advisor.backbones._tf import START_UP_NOISE, _filtered_stderr
+
+    with _filtered_stderr(START_UP_NOISE):
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called ...\n"
+                    b"I0000 port.cc:153] oneDNN custom operations are on.\n"
+                    b"a warning the user must see\n")
+    assert capfd.readouterr().err == "a warning the user must see\n"
+
+
+def test_tensorflow_imports_quietly_in_a_fresh_process() -> None:
+    code = ("from advisor.backbones import require_tensorflow; require_tensorflow(); "
+            "import sys; print('tensorflow' in sys.modules)")
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}  # no TF_CPP_MIN_LOG_LEVEL
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=300, cwd=REPO)
+    assert p.returncode == 0 and p.stdout.strip() == "True", p.stderr[-2000:]
+    assert tf_noise(p.stderr) == []
