@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # TensorFlow's C++ start-up lines, which no command may show
 TF_NOISE = ("cpu_feature_guard", "absl::InitializeLog", "oneDNN custom operations",
-            "This TensorFlow binary is optimized")
+            "This TensorFlow binary is optimized", "oneDNN supports DT_HALF")
 
 
 def tf_noise(text: str) -> list[str]:

@@ -14,12 +14,14 @@ from advisor.errors import ConfigError
 
 __all__ = ["require_tensorflow"]
 
-# TensorFlow's start-up lines, written by C++ straight to file descriptor 2 while it loads.
-# Since TF 2.21 they go through absl's pre-initialisation logger, which ignores
-# TF_CPP_MIN_LOG_LEVEL (seen on AVX-512 CPUs, where oneDNN's notice is printed).
+# TensorFlow's start-up lines, written by C++ straight to file descriptor 2. Since TF 2.21
+# they go through absl's pre-initialisation logger, which ignores TF_CPP_MIN_LOG_LEVEL
+# (seen on AVX-512 CPUs, where oneDNN announces itself at import and, once per process, at
+# the first float16 tensor: the activation cache's rows).
 START_UP_NOISE = ("All log messages before absl::InitializeLog() is called",
                   "oneDNN custom operations are on", "cpu_feature_guard",
-                  "This TensorFlow binary is optimized", "To enable the following instructions")
+                  "This TensorFlow binary is optimized", "To enable the following instructions",
+                  "oneDNN supports DT_HALF only on platforms with")
 
 
 def require_tensorflow() -> None:
@@ -35,7 +37,8 @@ def require_tensorflow() -> None:
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         with _filtered_stderr(START_UP_NOISE):
-            importlib.import_module("tensorflow")
+            tf = importlib.import_module("tensorflow")
+            tf.zeros((1,), tf.float16)  # oneDNN's one-time DT_HALF notice falls in here
 
 
 @contextlib.contextmanager
