@@ -93,6 +93,29 @@ def naive_trial(runner, params, max_epochs: int) -> tuple[float, float]:
     return best.accuracy, time.perf_counter() - t
 
 
+def kind(row: dict, n_blocks: int) -> str:
+    """A trial's kind: ``head only`` (the whole backbone frozen), ``partial at once`` or
+    ``partial gradual``."""
+    if row["freeze_block"] >= n_blocks:
+        return "head only"
+    return "partial gradual" if row["schedule"] == "gradual" else "partial at once"
+
+
+def breakdown(rows: list[dict], n_blocks: int) -> dict[str, dict]:
+    """Per trial kind: trials, summed seconds of both sides (trials only, no setup) and
+    their ratio naive / tltune."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        k = out.setdefault(kind(r, n_blocks), {"trials": 0, "tltune_s": 0.0, "naive_s": 0.0})
+        k["trials"] += 1
+        k["tltune_s"] += r["tltune_s"]
+        k["naive_s"] += r["naive_s"]
+    for k in out.values():
+        k["ratio"] = round(k["naive_s"] / max(k["tltune_s"], 1e-9), 1)
+        k["tltune_s"], k["naive_s"] = round(k["tltune_s"], 1), round(k["naive_s"], 1)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse(argv)
     if not a.data.is_dir():
@@ -132,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                "best_naive": best_naive, "gradual_trials": sum(r["schedule"] == "gradual"
                                                                for r in rows),
                "partial_trials": sum(0 < r["freeze_block"] < runner.n_blocks for r in rows),
+               "by_kind": breakdown(rows, runner.n_blocks),
+               "setup_in_search_s": round(t_tl - sum(t.seconds for t in finished), 1),
                "rows": rows, "run_dir": str(out)}
     (Path(out) / "sweep_e2e.json").write_text(json.dumps(summary, indent=1))
     print(f"{len(rows)} trials at {c.input_size}px ({summary['partial_trials']} partial freezes, "
@@ -139,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
           f" ratio {ratio:.1f}x (target >= {SPEED_TARGET:g}) {'PASS' if ok_speed else 'FAIL'}; "
           f"best val tltune {best_tl:.4f} naive {best_naive:.4f} (target within "
           f"{100 * ACC_TARGET:g} point) {'PASS' if ok_acc else 'FAIL'}")
+    for name, k in summary["by_kind"].items():
+        print(f"  {name:<16} {k['trials']:>2} trials: tltune {k['tltune_s']:.0f}s, naive "
+              f"{k['naive_s']:.0f}s, ratio {k['ratio']:.1f}x")
+    print(f"  tltune's search outside its trials (cache passes, worker starts): "
+          f"{summary['setup_in_search_s']:.0f}s")
     return 0 if ok_speed and ok_acc else 1
 
 
