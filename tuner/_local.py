@@ -161,8 +161,8 @@ def work(run_dir: str | Path) -> int:
     die_with_parent()  # a killed supervisor leaves no worker training on
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     run_dir = Path(run_dir)
-    require_tensorflow()  # TensorFlow's start-up lines stay out of the worker's log
-    _threads(int(os.environ.get(THREADS_ENV, "0") or 0))
+    # quiet, and its thread pools sized before its first operation
+    require_tensorflow(threads=int(os.environ.get(THREADS_ENV, "0") or 0))
     config = load_config(run_dir)
     spec: dict[str, Any] = json.loads((run_dir / "workers" / SPEC_FILE).read_text("utf-8"))
     data = DataSpec(**spec["data"]).prepare()
@@ -182,15 +182,6 @@ def work(run_dir: str | Path) -> int:
           "finished trials", flush=True)
     runner.close()
     return 0
-
-
-def _threads(n: int) -> None:
-    if n <= 0:
-        return
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(n)
-    tf.config.threading.set_inter_op_parallelism_threads(max(1, min(2, n)))
 
 
 if __name__ == "__main__":

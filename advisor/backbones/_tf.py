@@ -24,10 +24,12 @@ START_UP_NOISE = ("All log messages before absl::InitializeLog() is called",
                   "oneDNN supports DT_HALF only on platforms with")
 
 
-def require_tensorflow() -> None:
+def require_tensorflow(*, threads: int = 0) -> None:
     """Raise a :class:`~advisor.errors.ConfigError` saying how to install TensorFlow
     when this environment has none; otherwise import it, once, keeping its start-up
-    log lines off the terminal (any other line it writes is passed on)."""
+    log lines off the terminal (any other line it writes is passed on). ``threads > 0``
+    sets TensorFlow's intra-op pool to that many threads (inter-op: at most 2), which
+    must happen before its first operation."""
     if importlib.util.find_spec("tensorflow") is None:
         raise ConfigError("TensorFlow is not installed",
                           expected="TensorFlow 2.16 or newer in this Python environment",
@@ -38,7 +40,16 @@ def require_tensorflow() -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         with _filtered_stderr(START_UP_NOISE):
             tf = importlib.import_module("tensorflow")
+            _set_threads(tf, threads)
             tf.zeros((1,), tf.float16)  # oneDNN's one-time DT_HALF notice falls in here
+    else:  # TensorFlow raises a RuntimeError once it has run an operation
+        _set_threads(sys.modules["tensorflow"], threads)
+
+
+def _set_threads(tf, threads: int) -> None:
+    if threads > 0:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, min(2, threads)))
 
 
 @contextlib.contextmanager
