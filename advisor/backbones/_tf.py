@@ -14,8 +14,9 @@ from advisor.errors import ConfigError
 
 __all__ = ["require_tensorflow"]
 
-# TensorFlow's start-up lines, written by C++ straight to file descriptor 2. Since TF 2.21
-# they go through absl's pre-initialisation logger, which ignores TF_CPP_MIN_LOG_LEVEL
+# TensorFlow's start-up lines, written by C++ straight to file descriptor 2. In TF 2.21 (the
+# pinned version) they go through absl's pre-initialisation logger, which ignores
+# TF_CPP_MIN_LOG_LEVEL
 # (seen on AVX-512 CPUs, where oneDNN announces itself at import and, once per process, at
 # the first float16 tensor: the activation cache's rows).
 START_UP_NOISE = ("All log messages before absl::InitializeLog() is called",
