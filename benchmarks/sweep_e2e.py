@@ -94,10 +94,12 @@ def naive_trial(runner, params, max_epochs: int) -> tuple[float, float]:
 
 
 def kind(row: dict, n_blocks: int) -> str:
-    """A trial's kind: ``head only`` (the whole backbone frozen), ``partial at once`` or
-    ``partial gradual``."""
+    """A trial's kind: ``head only`` (the whole backbone frozen), ``whole network`` (full
+    fine-tune or from scratch), ``partial at once`` or ``partial gradual``."""
     if row["freeze_block"] >= n_blocks:
         return "head only"
+    if row["freeze_block"] <= 0:
+        return "whole network"
     return "partial gradual" if row["schedule"] == "gradual" else "partial at once"
 
 
