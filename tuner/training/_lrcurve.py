@@ -114,6 +114,18 @@ class LRCurve(Record):
         lo, hi = self.lr_range
         return max(lo, self.suggestion / half), min(hi, self.suggestion * half)
 
+    def widened(self, search_range: tuple[float, float]) -> tuple[float, float]:
+        """The smallest range that holds ``search_range`` and a range as wide centred on
+        the suggestion (:meth:`centred`): the search reaches the suggestion without
+        dropping the rates it had."""
+        lo, hi = search_range
+        if not 0 < lo < hi:
+            raise ConfigError("A learning-rate range to widen must have positive, distinct "
+                              "bounds", expected="0 < low < high", received=f"({lo}, {hi})",
+                              fix="pass the search range as (low, high)")
+        c_lo, c_hi = self.centred(math.log10(hi / lo))
+        return min(lo, c_lo), max(hi, c_hi)
+
 
 def curve_from_losses(lrs: Sequence[float], raw: Sequence[float], *, planned: int,
                       lr_range: tuple[float, float], beta: float, seconds: float) -> LRCurve:

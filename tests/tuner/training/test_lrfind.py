@@ -92,6 +92,19 @@ def test_ranges_are_centred_on_the_suggestions_and_clipped() -> None:
         f.ranges(0.0)
 
 
+def test_a_search_range_is_widened_to_reach_the_suggestion_not_moved() -> None:
+    # chest_xray seed 2: advice 1e-3 .. 1e-2, suggestion 8.9e-3; the classic search's best
+    # head rate, 3.2e-3, is kept in range
+    lo, hi = _curve(8.9e-3).widened((1e-3, 1e-2))
+    assert lo == pytest.approx(1e-3) and hi == pytest.approx(8.9e-3 * 10 ** 0.5)
+    above = _curve(1e-5).widened((1e-3, 1e-2))  # a suggestion below: widened downwards
+    assert above == pytest.approx((1e-5 / 10 ** 0.5, 1e-2))
+    assert _curve(1e-3).widened((1e-4, 1e-2)) == pytest.approx((1e-4, 1e-2))  # centred: kept
+    assert _curve(0.5).widened((1e-3, 1e-2))[1] == 1.0  # clipped to the swept range
+    with pytest.raises(ConfigError, match="widen"):
+        _curve(1e-3).widened((1e-2, 1e-2))
+
+
 def test_finding_round_trips_through_json() -> None:
     f = _finding(_curve(1e-3), _curve(1e-5))
     back = LRFinding.from_dict(json.loads(json.dumps(f.to_dict())))
