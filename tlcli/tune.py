@@ -145,7 +145,7 @@ def tltune(
     lr_find: Annotated[Optional[bool], typer.Option(
         "--lr-find/--no-lr-find",
         help="Before the search, sweep the learning rates on the cached activations (an LR "
-             "finder), centre the head's learning-rate range on its suggestion and report "
+             "finder), widen the head's learning-rate range to reach its suggestion and report "
              "the backbone's (the backbone range stays the advice's) [default: on].",
         show_default=False)] = None,
     isolate: Annotated[bool, typer.Option(

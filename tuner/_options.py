@@ -48,8 +48,8 @@ class SweepOptions:
     replaces the derived search space (benchmarks). ``stall=K`` stops the search once K
     finished trials in a row did not beat the best by more than its validation SE
     (``0``: run all ``trials``; :mod:`tuner.search._stopping`). ``lr_find`` runs the LR
-    finder (:func:`tuner.find_lr`) before the search and centres the head's learning-rate
-    range on its suggestion (the backbone's suggestion is reported, not used). ``refit`` trains the final model
+    finder (:func:`tuner.find_lr`) before the search and widens the head's learning-rate
+    range to reach its suggestion (the backbone's suggestion is reported, not used). ``refit`` trains the final model
     on train + val for the best trial's epochs up to its best one (``False``: train
     only, early stopping on val). ``rerank=N`` re-scores the search's top ``N`` trials
     by 5-fold cross-validation on train + val (:mod:`tuner.search`). ``isolate``

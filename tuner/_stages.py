@@ -96,7 +96,7 @@ def open_runner(s: Session, data: PreparedData) -> Iterator[Runner]:
 
 def _space(s: Session, runner: Runner) -> SearchSpace:
     """The search space: the stored one on resume, else derived from the advice, its
-    learning-rate ranges centred by the LR finder (``lr_find``), and saved with the
+    head learning-rate range widened by the LR finder (``lr_find``), and saved with the
     configuration (also when resuming a run killed before its search)."""
     c, n_blocks = s.config, runner.n_blocks
     if c.space is not None:

@@ -83,8 +83,8 @@ def lr_finder_blocks(finding: LRFinding, width_decades: float = RANGE_DECADES,
     caption = (f"Suggestion: {round(VALLEY_POINT * 100)} % into the longest decreasing stretch "
                f"of the smoothed loss; a sweep stops when the smoothed loss exceeds "
                f"{DIVERGE_FACTOR:g}x its minimum. "
-               + ("Range: the range the search sampled (head_lr centred on the head's "
-                  "suggestion; backbone_lr keeps the advice's range). " if searched is not None
+               + ("Range: the range the search sampled (head_lr widened to reach the "
+                  "head's suggestion; backbone_lr keeps the advice's range). " if searched is not None
                   else f"Range: {width_decades:g} decade(s) centred on the suggestion. ")
                + f"Batch size {finding.batch_size}, augmentation "
                f"{finding.augmentation}, seed {finding.seed}; {num(float(finding.seconds), 1)} s "

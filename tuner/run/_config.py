@@ -62,7 +62,7 @@ class SweepConfig(Record):
     heartbeat: int | None = None
     # Stored configs older than these fields ran every trial and no LR finder.
     stall: int = 0  # early stop after this many trials without a gain above 1 SE (0: off)
-    lr_find: bool = False  # the LR finder centred the learning-rate ranges of ``space``
+    lr_find: bool = False  # the LR finder set the head's learning-rate range of ``space``
     lr_finding: LRFinding | None = None  # what it found (tuner.find_lr)
     version: int = 1
     extra: dict = field(default_factory=dict)
