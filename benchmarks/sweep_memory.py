@@ -44,6 +44,7 @@ class TreeMemory:
         self.proc = psutil.Process()
         self.interval_s = interval_s
         self.peak_mib = 0.0
+        self.window_mib = 0.0  # the peak since the last take_window()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -60,7 +61,14 @@ class TreeMemory:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
-            self.peak_mib = max(self.peak_mib, self.now_mib())
+            now = self.now_mib()
+            self.peak_mib = max(self.peak_mib, now)
+            self.window_mib = max(self.window_mib, now)
+
+    def take_window(self) -> float:
+        """The peak since the previous call (one trial's peak), and start a new window."""
+        peak, self.window_mib = max(self.window_mib, self.now_mib()), 0.0
+        return peak
 
     def __enter__(self) -> "TreeMemory":
         self._thread.start()
@@ -104,15 +112,23 @@ def main(argv: list[str] | None = None) -> int:
 
     marks: dict[int, tuple[float, float]] = {}
     verdict: list[bool] = []
+    by_kind: dict[tuple, float] = {}  # (freeze block, batch, schedule) -> its first trial's peak
+    seen: list[tuple[int, tuple, float]] = []  # (trial, configuration, peak / its first's)
     mem = TreeMemory()
 
     def progress(ev) -> None:
         if ev.kind != "trial_end":
             return
         marks[ev.n_finished] = (max(mem.peak_mib, mem.now_mib()), mem.now_mib())
-        print(f"trial {ev.n_finished}/{ev.n_requested} (freeze block "
-              f"{ev.record.params['freeze_block']}, {ev.record.state}): peak {marks[ev.n_finished][0]:.0f}"
-              f" MiB, now {marks[ev.n_finished][1]:.0f} MiB", flush=True)
+        p = ev.record.params
+        kind = (p["freeze_block"], p["batch_size"], p.get("schedule", "at_once"))
+        trial_peak = mem.take_window()
+        first = by_kind.setdefault(kind, trial_peak)  # the first trial of this configuration
+        seen.append((ev.n_finished, kind, trial_peak / first))
+        print(f"trial {ev.n_finished}/{ev.n_requested} (freeze block {kind[0]}, batch {kind[1]}, "
+              f"{kind[2]}, {ev.record.state}): peak {marks[ev.n_finished][0]:.0f} MiB, "
+              f"this trial {trial_peak:.0f} MiB ({trial_peak / first:.3f} x the first trial of "
+              f"its configuration), now {marks[ev.n_finished][1]:.0f} MiB", flush=True)
         if ev.n_finished == a.trials:  # summarise before the final fit
             early, last = marks[EARLY][0], marks[a.trials][0]
             ratio = last / early
@@ -122,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{TARGET}) {'PASS' if verdict[0] else 'FAIL'}; "
                   f"{'worker process' if a.isolate else 'in process'}"
                   f"{' [quick]' if a.quick else ''}", flush=True)
+            again = [r for r in seen if sum(1 for q in seen if q[1] == r[1] and q[0] < r[0])]
+            if again:
+                worst = max(again, key=lambda r: r[2])
+                print(f"sweep_memory: {len(again)} trials repeated an earlier configuration; "
+                      f"their peak against that configuration's first trial: at most "
+                      f"{worst[2]:.3f} x (trial {worst[0]}, {worst[1]})", flush=True)
 
     out = Path(tempfile.mkdtemp(prefix="sweep_memory-"))
     try:
