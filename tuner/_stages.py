@@ -111,13 +111,13 @@ def _space(s: Session, runner: Runner) -> SearchSpace:
     runner.expect(sp.cached_blocks())  # one activation-cache pass per augmentation level
     finding = None
     if c.lr_find and s.options.space is None:
-        sp, finding = _centre_on_lr_finder(s, runner, sp)
+        sp, finding = _widen_on_lr_finder(s, runner, sp)
     s.config = replace(c, space=sp, epochs=sp.epochs, patience=sp.patience, lr_finding=finding)
     save_config(s.run_dir, s.config)
     return sp
 
 
-def _centre_on_lr_finder(s: Session, runner: Runner, sp: SearchSpace
+def _widen_on_lr_finder(s: Session, runner: Runner, sp: SearchSpace
                          ) -> tuple[SearchSpace, LRFinding]:
     """Run the LR finder at the space's first partial freeze (the recommended block, else
     the candidate with the fewest trainable blocks; a space of feature extractors sweeps

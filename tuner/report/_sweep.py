@@ -123,7 +123,7 @@ def sweep_document(result: SweepResult, *, thumbs: ThumbMaker | None = None) -> 
     if c.lr_finding is not None:
         sp = c.space
         searched = (sp.head_lr, sp.backbone_lr if c.lr_finding.backbone else None) if sp else None
-        # backbone_lr keeps the advice's range (tuner._stages._centre_on_lr_finder)
+        # backbone_lr keeps the advice's range (tuner._stages._widen_on_lr_finder)
         sections.append(lr_finder_section(c.lr_finding, searched=searched))
     if result.final is not None:
         sections.append(final_section(result.final, root, thumbs or ThumbMaker()))
