@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     marks: dict[int, tuple[float, float]] = {}
     verdict: list[bool] = []
     by_kind: dict[tuple, float] = {}  # (freeze block, batch, schedule) -> its first trial's peak
-    seen: list[tuple[int, tuple, float]] = []  # (trial, configuration, peak / its first's)
+    repeats: list[tuple[int, tuple, float]] = []  # (trial, configuration, peak / its first's)
     mem = TreeMemory()
 
     def progress(ev) -> None:
@@ -123,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         p = ev.record.params
         kind = (p["freeze_block"], p["batch_size"], p.get("schedule", "at_once"))
         trial_peak = mem.take_window()
+        if kind in by_kind:
+            repeats.append((ev.n_finished, kind, trial_peak / by_kind[kind]))
         first = by_kind.setdefault(kind, trial_peak)  # the first trial of this configuration
-        seen.append((ev.n_finished, kind, trial_peak / first))
         print(f"trial {ev.n_finished}/{ev.n_requested} (freeze block {kind[0]}, batch {kind[1]}, "
               f"{kind[2]}, {ev.record.state}): peak {marks[ev.n_finished][0]:.0f} MiB, "
               f"this trial {trial_peak:.0f} MiB ({trial_peak / first:.3f} x the first trial of "
@@ -138,10 +139,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{TARGET}) {'PASS' if verdict[0] else 'FAIL'}; "
                   f"{'worker process' if a.isolate else 'in process'}"
                   f"{' [quick]' if a.quick else ''}", flush=True)
-            again = [r for r in seen if sum(1 for q in seen if q[1] == r[1] and q[0] < r[0])]
-            if again:
-                worst = max(again, key=lambda r: r[2])
-                print(f"sweep_memory: {len(again)} trials repeated an earlier configuration; "
+            if repeats:
+                worst = max(repeats, key=lambda r: r[2])
+                print(f"sweep_memory: {len(repeats)} trials repeated an earlier configuration; "
                       f"their peak against that configuration's first trial: at most "
                       f"{worst[2]:.3f} x (trial {worst[0]}, {worst[1]})", flush=True)
 

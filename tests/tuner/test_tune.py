@@ -58,8 +58,8 @@ def test_a_run_interrupted_before_its_search_resumes_and_finishes(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_the_lr_finder_centres_the_space_and_the_stall_rule_stops_the_search(tmp_path: Path
-                                                                             ) -> None:
+def test_the_lr_finder_widens_the_head_range_and_the_stall_rule_stops_the_search(tmp_path: Path
+                                                                                  ) -> None:
     from tests.conftest import write_image_folder
 
     root = write_image_folder(tmp_path / "ds", {"blue": 10, "red": 10}, size=40)
