@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -103,7 +104,7 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
         except (EOFError, OSError):
             return
         if msg[0] == "stop":
-            return
+            _exit_now(conn)
         try:
             if msg[0] == "run":
                 out: Any = runner.run(msg[1], on_epoch)
@@ -121,6 +122,16 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
             conn.send(("error", pack_error(e), rss_mb()))
         else:
             conn.send(("done", out, rss_mb()))
+
+
+def _exit_now(conn: Any) -> None:
+    """End the worker without Python's and TensorFlow's teardown, which took 1.5 to 1.9 s
+    of every worker replacement (224 px, 2 cores) and has nothing to save: results go
+    back through the pipe and the activation cache is written before each reply."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    conn.close()
+    os._exit(0)
 
 
 @contextlib.contextmanager

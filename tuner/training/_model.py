@@ -13,7 +13,8 @@ import numpy as np
 from advisor.backbones import BackboneSpec, Boundary, WeightsSource, build_backbone, preprocess_fn
 from advisor.errors import InternalError
 
-__all__ = ["Network", "preprocess_affine", "preprocess_layer", "build_prefix", "build_network"]
+__all__ = ["Network", "preprocess_affine", "preprocess_layer", "build_prefix", "build_network",
+           "seeded_backbone"]
 
 
 def preprocess_affine(spec: BackboneSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -83,10 +84,11 @@ class Network:
             layer.trainable = i > index and not bn
 
 
-def _seeded_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource, seed: int) -> Any:
+def seeded_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource, seed: int) -> Any:
+    """The backbone with ``weights``; the same seed gives the same random initialisation
+    in every build (``weights="none"``)."""
     import keras
 
-    # the same seed gives the same random initialisation in every build (weights="none")
     keras.utils.set_random_seed(seed)
     return build_backbone(spec, input_size, weights)
 
@@ -99,7 +101,7 @@ def build_prefix(spec: BackboneSpec, input_size: int, weights: WeightsSource,
     import keras
 
     if backbone is None:
-        backbone = _seeded_backbone(spec, input_size, weights, seed)
+        backbone = seeded_backbone(spec, input_size, weights, seed)
     outs = [backbone.get_layer(b).output for b in boundaries] + [backbone.output]
     inp = keras.Input((input_size, input_size, 3), name="image")
     feats = keras.Model(backbone.input, outs)(preprocess_layer(spec)(inp))
@@ -110,15 +112,21 @@ def build_prefix(spec: BackboneSpec, input_size: int, weights: WeightsSource,
 
 def build_network(spec: BackboneSpec, input_size: int, weights: WeightsSource, n_classes: int,
                   dropout: float, boundary: Boundary | None, *, seed: int,
-                  head_only: bool = False, n_features: int | None = None) -> Network:
+                  head_only: bool = False, n_features: int | None = None,
+                  backbone: Any | None = None) -> Network:
     """Build backbone + head. ``boundary`` (not ``input``/last) also builds ``suffix``:
     the layers after the boundary re-called on a ``keras.Input`` of its activation.
     ``head_only`` builds just the head on ``n_features`` pooled features (a feature
     extractor trial on cached features needs no backbone). The head's initial
-    weights depend only on ``seed``, with or without the backbone."""
+    weights depend only on ``seed``, with or without the backbone. Reuses ``backbone``
+    when given (it must hold its initial weights: :func:`seeded_backbone` of the same
+    arguments)."""
     import keras
 
-    backbone = None if head_only else _seeded_backbone(spec, input_size, weights, seed)
+    if head_only:
+        backbone = None
+    elif backbone is None:
+        backbone = seeded_backbone(spec, input_size, weights, seed)
     keras.utils.set_random_seed(seed + 1)
     gap = keras.layers.GlobalAveragePooling2D(name="pool")
     drop = keras.layers.Dropout(dropout, name="head_dropout")

@@ -135,6 +135,24 @@ def test_same_seed_same_result(runner, data32, n_blocks: int) -> None:
     assert a.history == b.history  # train losses too: same data order, views and dropout
 
 
+def test_search_trials_reuse_one_backbone_reset_to_its_initial_weights(data32,
+                                                                        n_blocks: int) -> None:
+    import keras
+
+    p = params(n_blocks - 3, epochs=3, patience=10)
+    r = TrialRunner(data32, weights="none", seed=0)
+    backbone = r.build(p).backbone
+    initial = [w.copy() for w in backbone.get_weights()]
+    first = r.run(p)
+    backbone.set_weights([w + 1.0 for w in initial])  # as a trial's fine-tuning would
+    second = r.run(p)
+    assert r.build(p).backbone is backbone
+    assert second.history == first.history
+    assert first.history == TrialRunner(data32, weights="none", seed=0).run(p).history
+    assert all(np.array_equal(a, b) for a, b in zip(r.build(p).backbone.get_weights(), initial))
+    keras.backend.clear_session()
+
+
 def test_early_stopping_restores_the_best_epoch(runner, n_blocks: int) -> None:
     out = runner.run(params(n_blocks, epochs=12, patience=2, head_lr=0.5))
     accs = [h.val_accuracy for h in out.history]

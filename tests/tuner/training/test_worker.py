@@ -97,6 +97,20 @@ def test_fresh_child_per_trial_when_recycle_growth_is_zero(setup) -> None:
         assert w.restarts == 2 and pids == [None, None]
 
 
+def test_a_replaced_child_exits_cleanly_after_committing_its_cache(setup,
+                                                                   tmp_path: Path) -> None:
+    data_args, _ = setup
+    runner_args = RunnerSpec(weights="none", seed=0, cache_dir=str(tmp_path))  # empty
+    with WorkerRunner(data_args, runner_args, recycle_growth=0.0) as w:
+        w.expect([15])
+        w._serve()
+        child = w._proc
+        w.run(params(15, epochs=1, augmentation="light"))  # a partial freeze: caches
+        assert w._proc is None and child.exitcode == 0  # replaced after its trial
+    entries = list(Path(runner_args.cache_dir).rglob("meta.json"))
+    assert any("light" in str(e) for e in entries), entries
+
+
 def test_a_sweep_goes_on_when_a_worker_dies(tiny_images: Path, tmp_path: Path) -> None:
     import psutil
 
