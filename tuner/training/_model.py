@@ -13,8 +13,8 @@ import numpy as np
 from advisor.backbones import BackboneSpec, Boundary, WeightsSource, build_backbone, preprocess_fn
 from advisor.errors import InternalError
 
-__all__ = ["Network", "preprocess_affine", "preprocess_layer", "build_prefix", "build_network",
-           "seeded_backbone"]
+__all__ = ["Network", "KeptBackbone", "preprocess_affine", "preprocess_layer", "build_prefix",
+           "build_network", "seeded_backbone"]
 
 
 def preprocess_affine(spec: BackboneSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -91,6 +91,31 @@ def seeded_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource,
 
     keras.utils.set_random_seed(seed)
     return build_backbone(spec, input_size, weights)
+
+
+class KeptBackbone:
+    """One pretrained backbone for a runner's search trials, built once (per input size,
+    weights, seed and dtype policy) and given back with its initial weights: building
+    MobileNetV2 took 1.1 s of each fine-tuning trial at 224 px on 2 cores, resetting its
+    weights 0.15 s, and the trials' histories are the same. A final model (exported)
+    builds a backbone of its own."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._backbone: Any = None
+        self._initial: list = []
+
+    def get(self, spec: BackboneSpec, input_size: int, weights: WeightsSource, seed: int) -> Any:
+        import keras
+
+        key = (spec.name, input_size, weights.fingerprint(), seed,
+               keras.config.dtype_policy().name)
+        if key != self._key:
+            self._backbone = seeded_backbone(spec, input_size, weights, seed)
+            self._key, self._initial = key, self._backbone.get_weights()
+        else:
+            self._backbone.set_weights(self._initial)
+        return self._backbone
 
 
 def build_prefix(spec: BackboneSpec, input_size: int, weights: WeightsSource,

@@ -29,7 +29,7 @@ from tuner.training._device import DeviceInfo, detect_device
 from tuner.training._fit import balanced_weights, predict_rows
 from tuner.training._layout import BackboneLayout
 from tuner.training._lrcurve import LRFinding
-from tuner.training._model import Network, build_network, seeded_backbone
+from tuner.training._model import KeptBackbone, Network, build_network
 from tuner.training._recipe import SCRATCH_BN_MOMENTUM, SCRATCH_MAX_SIZE, train_trial
 from tuner.training._spec import VIEWS, RunnerSpec
 from tuner.trial import TrialOutcome, TrialParams, check_params
@@ -65,7 +65,7 @@ class TrialRunner(CachedActivations):
         self._layout: BackboneLayout | None = None  # shared by the folds and the refit
         self._weights_source: WeightsSource | None = None
         self._expected: list[str] = []
-        self._kept: tuple[tuple, Any, list] | None = None  # (key, backbone, initial weights)
+        self._kept = KeptBackbone()  # the search trials' backbone, reset per trial
 
     def for_fold(self, k: int, i: int, seed: int) -> "TrialRunner":
         """A runner of the same backbone on :meth:`PreparedData.cv_fold` ``(k, i, seed)``,
@@ -285,23 +285,8 @@ class TrialRunner(CachedActivations):
                              self.data.n_classes, params.dropout, None if all_frozen else bnd,
                              seed=self.seed, head_only=head_only,
                              n_features=self.layout.shapes["pooled"][0],
-                             backbone=None if final or head_only else self._initial_backbone())
-
-    def _initial_backbone(self) -> Any:
-        """The pretrained backbone of the search trials, built once per runner (and dtype
-        policy) and given back with its initial weights: building MobileNetV2 took 1.7 s
-        of a 13 s fine-tuning trial at 224 px on 2 cores, resetting its weights ~0.05 s.
-        A final model (exported) gets a backbone of its own."""
-        import keras
-
-        key = (self.data.input_size, keras.config.dtype_policy().name)
-        if self._kept is None or self._kept[0] != key:
-            backbone = seeded_backbone(self.spec, self.data.input_size, self.weights_source(),
-                                       self.seed)
-            self._kept = (key, backbone, backbone.get_weights())
-        else:
-            self._kept[1].set_weights(self._kept[2])
-        return self._kept[1]
+                             backbone=None if final or head_only else self._kept.get(
+                                 self.spec, self.data.input_size, self.weights_source(), self.seed))
 
     @property
     def scratch_size(self) -> int:

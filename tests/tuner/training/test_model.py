@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from advisor.backbones import WeightsSource, block_boundaries, build_backbone, get_backbone
-from tuner.training._model import build_network, build_prefix
+from tuner.training._model import KeptBackbone, build_network, build_prefix
 
 SIZE = 32
 RANDOM = WeightsSource("random", None)
@@ -58,3 +58,18 @@ def test_the_head_depends_only_on_the_seed(spec_and_boundaries) -> None:
                           n_features=int(full.head.input.shape[-1]))
     w, w_alone, w_other = (n.head.get_weights()[0] for n in (full, alone, other))
     assert alone.backbone is None and np.array_equal(w, w_alone) and not np.array_equal(w, w_other)
+
+
+def test_kept_backbone_is_reset_and_rebuilt_for_another_input_size() -> None:
+    import keras
+
+    spec = get_backbone("mobilenet_v2")
+    kept = KeptBackbone()
+    a = kept.get(spec, SIZE, RANDOM, 0)
+    initial = [w.copy() for w in a.get_weights()]
+    a.set_weights([w * 0.5 for w in initial])
+    assert kept.get(spec, SIZE, RANDOM, 0) is a
+    assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), initial))
+    b = kept.get(spec, 48, RANDOM, 0)
+    assert b is not a and b.input_shape[1] == 48
+    keras.backend.clear_session()
