@@ -20,7 +20,7 @@ import numpy as np
 from tuner.data import Rows, RowStore
 from tuner.training._augment import AugmentSpec, apply_params, draw_params
 from tuner.training._optim import OptimizerSpec, make_optimizer
-from tuner.training._stream import epoch_stream, in_order
+from tuner.training._stream import epoch_stream, in_order, prefetched
 from tuner.trial import EpochRecord, better
 
 __all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "balanced_weights", "eval_dataset",
@@ -74,10 +74,9 @@ class ArrayFeed:
         def load(e, i, x):
             return tf.cast(x, tf.float32), tf.gather(y, i), tf.gather(w, i)
 
-        return (epoch_stream(tf, self.views, epochs=epochs, batch_size=batch_size, seed=seed,
-                             start_epoch=start_epoch)
-                .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .prefetch(tf.data.AUTOTUNE))
+        return prefetched(tf, epoch_stream(tf, self.views, epochs=epochs, batch_size=batch_size,
+                                           seed=seed, start_epoch=start_epoch)
+                          .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
 
 
 @dataclass
@@ -119,10 +118,10 @@ class ImageFeed:
                 x = tf.cast(x, tf.float32)
             return x, tf.gather(y, i), tf.gather(w, i)
 
-        return (epoch_stream(tf, [self.images], epochs=epochs, batch_size=batch_size, seed=seed,
-                             start_epoch=start_epoch)
-                .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .prefetch(tf.data.AUTOTUNE))
+        return prefetched(tf, epoch_stream(tf, [self.images], epochs=epochs,
+                                           batch_size=batch_size, seed=seed,
+                                           start_epoch=start_epoch)
+                          .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
 
 
 def resize_u8(x, size: int):
@@ -146,9 +145,9 @@ def eval_dataset(rows: Rows, y: np.ndarray | None = None, size: int | None = Non
 
     ds = in_order(tf, rows, batch_size)
     if y is None:
-        return ds.map(lambda i, x: (i, prep(x))).prefetch(tf.data.AUTOTUNE)
+        return prefetched(tf, ds.map(lambda i, x: (i, prep(x))))
     yt = tf.constant(y)
-    return ds.map(lambda i, x: (prep(x), tf.gather(yt, i))).prefetch(tf.data.AUTOTUNE)
+    return prefetched(tf, ds.map(lambda i, x: (prep(x), tf.gather(yt, i))))
 
 
 def predict_rows(model: Any, rows: Rows, size: int | None = None) -> np.ndarray:

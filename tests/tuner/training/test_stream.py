@@ -101,3 +101,29 @@ def test_predict_rows_returns_outputs_in_the_order_of_the_rows(stores) -> None:
         out = predict_rows(identity, Rows(store, sel))
         assert out.shape == (300, 3)
         np.testing.assert_array_equal(np.round(out[:, 0]).astype(int), sel)
+
+
+def test_training_and_evaluation_pipelines_run_without_tf_data_autotuning(stores) -> None:
+    """Autotuning's optimisation thread cost up to 5 s at the end of a fit (the iterator's
+    deletion waits for it): every pipeline that feeds keras has it off, and still yields
+    every row."""
+    import tensorflow as tf
+
+    from tuner.training._augment import get_augmentation
+    from tuner.training._fit import ArrayFeed, ImageFeed, eval_dataset
+
+    disk, _ = stores
+    n = 100
+    y = np.eye(2, dtype=np.float32)[np.arange(n) % 2]
+    w = np.ones(n, np.float32)
+    images = Rows.of(np.random.default_rng(0).integers(0, 255, (n, 8, 8, 3), dtype=np.uint8))
+    pipelines = {
+        "cached activations": ArrayFeed((Rows(disk, np.arange(n)),), y, w).dataset(2, 16, 0, 0),
+        "images": ImageFeed(images, y, w, get_augmentation("light")).dataset(2, 16, 0, 0),
+        "evaluation": eval_dataset(Rows(disk, np.arange(n)), y),
+        "prediction": eval_dataset(images),
+    }
+    for name, ds in pipelines.items():
+        assert ds.options().autotune.enabled is False, name
+        rows = sum(int(tf.shape(batch[0])[0]) for batch in ds)
+        assert rows == (2 * n if name in ("cached activations", "images") else n), name
