@@ -174,7 +174,7 @@ def prefetched(tf, ds):
     evaluation pipeline here.
 
     Autotuning runs an optimisation thread per iterator. Deleting the iterator waits for
-    that thread to wake up: at the end of about one ``model.fit`` in three, 4.7 to 5.0 s
+    that thread to wake up: at the end of about one ``model.fit`` in ten, 4.7 to 5.0 s
     (224 px, 2 cores; gdb: ``RootDataset::Iterator::~Iterator`` waiting in
     ``UnboundedThreadPool``); and a block-16 suffix's epochs took 0.64 to 0.66 s with it,
     0.44 to 0.48 s without (``benchmarks/fit_autotune.py``, ``docs/training-recipe.md``).
