@@ -21,7 +21,7 @@ def test_fit_tails_time_from_the_last_epoch_and_keep_the_callers_on_epoch() -> N
 
     def fake_fit(*, on_epoch, epochs):
         for e in range(epochs):
-            time.sleep(0.05)  # an epoch: not part of the tail
+            time.sleep(0.1)  # an epoch: not part of the tail
             on_epoch(e, 0.5)
         time.sleep(0.2)  # the iterator's deletion, say
         return "best"
@@ -29,7 +29,9 @@ def test_fit_tails_time_from_the_last_epoch_and_keep_the_callers_on_epoch() -> N
     tails = bench.FitTails(fake_fit)
     assert tails(on_epoch=lambda e, acc: seen.append(e), epochs=3) == "best"
     assert seen == [0, 1, 2]
-    assert len(tails.tails) == 1 and 0.2 <= tails.tails[0] < 0.25
+    # counted from the start instead, the tail would be >= 0.5 s; the margin absorbs a
+    # loaded machine's late wake-ups
+    assert len(tails.tails) == 1 and 0.2 <= tails.tails[0] < 0.45
 
 
 def test_the_on_arm_keeps_autotuning_and_the_off_arm_is_tltunes() -> None:
