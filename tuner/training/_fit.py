@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from tuner.data import Rows, RowStore
 from tuner.training._augment import AugmentSpec, apply_params, draw_params
-from tuner.training._optim import OptimizerSpec, make_optimizer
+from tuner.training._optim import OptimizerSpec, make_optimizer, retune, tunable_optimizer
 from tuner.training._stream import epoch_stream, in_order, prefetched
 from tuner.trial import EpochRecord, better
 
 __all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "balanced_weights", "eval_dataset",
-           "predict_rows", "resize_u8"]
+           "predict_rows", "resize_u8", "smoothed"]
 
 _EPS = 1e-9  # for losses; accuracies are exact fractions (see _exact)
 _EVAL_BATCH = 128
@@ -122,6 +122,14 @@ class ImageFeed:
                                            batch_size=batch_size, seed=seed,
                                            start_epoch=start_epoch)
                           .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
+
+
+def smoothed(y: np.ndarray, label_smoothing: float) -> np.ndarray:
+    """One-hot targets with keras' label smoothing: ``y * (1 - s) + s / classes``."""
+    if not label_smoothing:
+        return y
+    return (y * np.float32(1.0 - label_smoothing)
+            + np.float32(label_smoothing / y.shape[1])).astype(np.float32)
 
 
 def resize_u8(x, size: int):
@@ -223,23 +231,32 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: Rows, y_val: np.nd
               label_smoothing: float, seed: int, start_epoch: int, best: Best | None,
               history: list[EpochRecord],
               on_epoch: Callable[[int, float], None] | None, keep_last: bool = False,
-              optimizer: OptimizerSpec | None = None) -> Best:
+              optimizer: OptimizerSpec | None = None, reuse: bool = False) -> Best:
     """Train ``model`` for up to ``epochs`` epochs; restore and return the best state.
 
     ``best`` carries the previous phase's result: this phase must beat it, and the
     weights ``model`` has at entry come back when it does not. ``keep_last``: train
     all ``epochs`` and keep the last state (the final refit, whose validation
-    images are in training). ``optimizer``: Adam at ``lr`` unless given.
+    images are in training). ``optimizer``: Adam at ``lr`` unless given. ``reuse``:
+    ``model`` is a kept view (:class:`~tuner.training._kept.KeptBackbone`): compiled on
+    its first phase with a tunable optimizer, then only retuned, so that its traced
+    steps serve every later phase. Label smoothing enters through the targets (keras'
+    own transform), which leaves the compiled loss the same for every phase.
     """
     import keras
 
-    model.compile(optimizer=make_optimizer(optimizer or OptimizerSpec(), lr),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-                  metrics=["accuracy", keras.metrics.CategoricalCrossentropy(name="ce")])
-    # Metric, loss and optimizer state created here, before fit: created inside the
-    # first traced train step (keras' default without a distribution strategy), they
-    # make tf.function trace the whole step twice (seconds to tens of seconds).
-    model._symbolic_build(data_batch=feed.sample_batch())
+    spec = optimizer or OptimizerSpec()
+    feed = replace(feed, y=smoothed(feed.y, label_smoothing))
+    if not (reuse and retune(model, spec, lr)):
+        model.compile(optimizer=(tunable_optimizer if reuse else make_optimizer)(spec, lr),
+                      loss=keras.losses.CategoricalCrossentropy(),
+                      metrics=["accuracy", keras.metrics.CategoricalCrossentropy(name="ce")])
+        # Metric, loss and optimizer state created here, before fit: created inside the
+        # first traced train step (keras' default without a distribution strategy), they
+        # make tf.function trace the whole step twice (seconds to tens of seconds).
+        model._symbolic_build(data_batch=feed.sample_batch())
+        if reuse:
+            retune(model, spec, lr, remember=True)
     if best is not None:
         best = Best(best.accuracy, best.loss, best.epoch, model.get_weights())
     n = feed.y.shape[0]

@@ -5,6 +5,7 @@ whatever one trains, the exported ``model`` contains."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,8 @@ import numpy as np
 from advisor.backbones import BackboneSpec, Boundary, WeightsSource, build_backbone, preprocess_fn
 from advisor.errors import InternalError
 
-__all__ = ["Network", "KeptBackbone", "preprocess_affine", "preprocess_layer", "build_prefix",
-           "build_network", "seeded_backbone"]
+__all__ = ["Network", "preprocess_affine", "preprocess_layer", "build_prefix", "build_network",
+           "head_layers", "suffix_view", "seeded_backbone"]
 
 
 def preprocess_affine(spec: BackboneSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -65,13 +66,18 @@ class Network:
     boundary: Boundary | None
     input_size: int
     top: tuple = ()  # (pooling, dropout, dense): the head's layers, shared by every view
+    kept: Any = None  # the KeptBackbone whose layers and views these are (search trials)
 
-    def suffix_at(self, boundary: Boundary) -> Any | None:
+    def suffix_at(self, boundary: Boundary, optimizer: str = "adam") -> Any | None:
         """The view that trains on the activation at ``boundary`` (:attr:`suffix` when it is
-        the network's own); ``None`` for the input and last boundaries."""
+        the network's own; a kept network's view compiled for ``optimizer``, which
+        ``fit_phase(reuse=True)`` trains without a new trace); ``None`` for the input and
+        last boundaries."""
+        if self.kept is not None:
+            return self.kept.suffix(boundary, optimizer)
         if self.boundary is not None and boundary.name == self.boundary.name:
             return self.suffix
-        return _suffix(self.backbone, boundary, self.top)
+        return suffix_view(self.backbone, boundary, self.top)
 
     def freeze_through(self, index: int) -> None:
         """Layers ``0..index`` frozen, later ones trainable; BatchNorm always frozen
@@ -93,31 +99,6 @@ def seeded_backbone(spec: BackboneSpec, input_size: int, weights: WeightsSource,
     return build_backbone(spec, input_size, weights)
 
 
-class KeptBackbone:
-    """One pretrained backbone for a runner's search trials, built once (per input size,
-    weights, seed and dtype policy) and given back with its initial weights: building
-    MobileNetV2 took 1.1 s of each fine-tuning trial at 224 px on 2 cores, resetting its
-    weights 0.15 s, and the trials' histories are the same. A final model (exported)
-    builds a backbone of its own."""
-
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._backbone: Any = None
-        self._initial: list = []
-
-    def get(self, spec: BackboneSpec, input_size: int, weights: WeightsSource, seed: int) -> Any:
-        import keras
-
-        key = (spec.name, input_size, weights.fingerprint(), seed,
-               keras.config.dtype_policy().name)
-        if key != self._key:
-            self._backbone = seeded_backbone(spec, input_size, weights, seed)
-            self._key, self._initial = key, self._backbone.get_weights()
-        else:
-            self._backbone.set_weights(self._initial)
-        return self._backbone
-
-
 def build_prefix(spec: BackboneSpec, input_size: int, weights: WeightsSource,
                  boundaries: list[str], seed: int, backbone: Any | None = None) -> Any:
     """The frozen part as one model: raw image -> ``[activation at each of
@@ -135,49 +116,61 @@ def build_prefix(spec: BackboneSpec, input_size: int, weights: WeightsSource,
     return keras.Model(inp, feats[:-1] + [pooled])
 
 
+def head_layers(n_classes: int, dropout: float | Callable[[], Any], seed: int) -> tuple:
+    """``(pooling, dropout, dense)``, seeded by ``seed`` alone (``seed + 1``, so that the
+    head's initial weights differ from a random backbone's). ``dropout``: a rate, or a
+    function that makes the dropout layer (a kept network's, whose rate is a variable),
+    called where keras' would be made, so that the draws are the same."""
+    import keras
+
+    keras.utils.set_random_seed(seed + 1)
+    gap = keras.layers.GlobalAveragePooling2D(name="pool")
+    drop = (keras.layers.Dropout(dropout, name="head_dropout")
+            if isinstance(dropout, (int, float)) else dropout())
+    dense = keras.layers.Dense(n_classes, activation="softmax", dtype="float32", name="head")
+    return gap, drop, dense
+
+
 def build_network(spec: BackboneSpec, input_size: int, weights: WeightsSource, n_classes: int,
                   dropout: float, boundary: Boundary | None, *, seed: int,
-                  head_only: bool = False, n_features: int | None = None,
-                  backbone: Any | None = None) -> Network:
+                  head_only: bool = False, n_features: int | None = None) -> Network:
     """Build backbone + head. ``boundary`` (not ``input``/last) also builds ``suffix``:
     the layers after the boundary re-called on a ``keras.Input`` of its activation.
     ``head_only`` builds just the head on ``n_features`` pooled features (a feature
     extractor trial on cached features needs no backbone). The head's initial
-    weights depend only on ``seed``, with or without the backbone. Reuses ``backbone``
-    when given (it must hold its initial weights: :func:`seeded_backbone` of the same
-    arguments)."""
+    weights depend only on ``seed``, with or without the backbone (search trials get
+    theirs from :class:`~tuner.training._kept.KeptBackbone`)."""
     import keras
 
-    if head_only:
-        backbone = None
-    elif backbone is None:
-        backbone = seeded_backbone(spec, input_size, weights, seed)
-    keras.utils.set_random_seed(seed + 1)
-    gap = keras.layers.GlobalAveragePooling2D(name="pool")
-    drop = keras.layers.Dropout(dropout, name="head_dropout")
-    dense = keras.layers.Dense(n_classes, activation="softmax", dtype="float32", name="head")
+    backbone = None if head_only else seeded_backbone(spec, input_size, weights, seed)
+    gap, drop, dense = top = head_layers(n_classes, dropout, seed)
     if head_only:
         feat = keras.Input((n_features,), name="pooled")
         return Network(None, None, keras.Model(feat, dense(drop(feat)), name="head_model"),
                        None, None, input_size)
+    model, head = whole_and_head(spec, backbone, input_size, top)
+    suffix = suffix_view(backbone, boundary, top) if boundary is not None else None
+    return Network(backbone, model, head, suffix, boundary, input_size, top)
 
+
+def whole_and_head(spec: BackboneSpec, backbone: Any, input_size: int, top: tuple
+                   ) -> tuple[Any, Any]:
+    """The image model (raw RGB -> probabilities; the backbone frozen) and the head model
+    (pooled features -> probabilities), sharing the ``top`` layers."""
+    import keras
+
+    gap, drop, dense = top
     backbone.trainable = False
-
     inp = keras.Input((input_size, input_size, 3), name="image")
     # no training=False here: from scratch BatchNorm must train; when fine-tuning,
     # BN layers are set trainable=False, which keras runs in inference mode
     out = dense(drop(gap(backbone(preprocess_layer(spec)(inp)))))
     model = keras.Model(inp, out, name=f"{spec.name}_classifier")
-
     feat = keras.Input((backbone.output.shape[-1],), name="pooled")
-    head = keras.Model(feat, dense(drop(feat)), name="head_model")
-
-    top = (gap, drop, dense)
-    suffix = _suffix(backbone, boundary, top) if boundary is not None else None
-    return Network(backbone, model, head, suffix, boundary, input_size, top)
+    return model, keras.Model(feat, dense(drop(feat)), name="head_model")
 
 
-def _suffix(backbone: Any, boundary: Boundary, top: tuple) -> Any | None:
+def suffix_view(backbone: Any, boundary: Boundary, top: tuple) -> Any | None:
     """Boundary activation -> probabilities, sharing the backbone's later layers and the
     head (``None`` for the input and last boundaries)."""
     import keras

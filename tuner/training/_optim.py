@@ -14,7 +14,8 @@ from typing import Any
 
 from advisor.backbones import Boundary
 
-__all__ = ["OptimizerSpec", "make_optimizer", "layer_rate_scales", "SGD_MOMENTUM"]
+__all__ = ["OptimizerSpec", "make_optimizer", "tunable_optimizer", "retune", "layer_rate_scales",
+           "SGD_MOMENTUM"]
 
 SGD_MOMENTUM = 0.9
 
@@ -62,16 +63,21 @@ def _scaled_class(base: type) -> type:
     return _Scaled
 
 
+def _base(name: str) -> tuple[type, dict]:
+    import keras
+
+    if name == "sgd":
+        return keras.optimizers.SGD, dict(momentum=SGD_MOMENTUM, nesterov=True)
+    return keras.optimizers.Adam, {}
+
+
 def make_optimizer(spec: OptimizerSpec, lr: float) -> Any:
     """A keras optimizer of ``spec`` at base rate ``lr``."""
     import keras
 
-    if spec.name == "sgd":
-        base, kw = keras.optimizers.SGD, dict(momentum=SGD_MOMENTUM, nesterov=True)
-    elif spec.weight_decay:
-        base, kw = keras.optimizers.AdamW, {}
-    else:
-        base, kw = keras.optimizers.Adam, {}
+    base, kw = _base(spec.name)
+    if spec.name == "adam" and spec.weight_decay:
+        base = keras.optimizers.AdamW
     if spec.name == "sgd" or spec.weight_decay:
         kw["weight_decay"] = spec.weight_decay or None
     if spec.scales:
@@ -98,3 +104,81 @@ def layer_rate_scales(backbone: Any, boundaries: Sequence[Boundary], decay: floa
         for v in layer.weights:
             out[id(v)] = factor
     return out
+
+
+def _tunable_class(base: type) -> type:
+    import keras
+
+    class _Tunable(base):  # type: ignore[misc, valid-type]
+        """``base`` whose learning rate, weight decay and per-variable rate factors are
+        variables: :func:`retune` sets them for another trial, and a train step traced
+        once serves every trial (a plain optimizer's weight decay and factors are
+        constants of the trace)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.weight_decay = keras.Variable(0.0, trainable=False, name="weight_decay")
+            self._factor_of: dict[int, Any] = {}  # id(model variable) -> factor variable
+            self._factor_by_key: dict[Any, Any] = {}
+
+        def build(self, variables: Sequence[Any]) -> None:
+            super().build(variables)
+            for v in variables:
+                f = self.add_variable((), initializer="ones", name="rate_factor")
+                self._factor_of[id(v)] = f
+                self._factor_by_key[self._var_key(v)] = f
+
+        def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> Any:
+            f = self._factor_by_key.get(self._var_key(variable))
+            if f is not None:
+                learning_rate = learning_rate * keras.ops.cast(f, learning_rate.dtype)
+            return super().update_step(gradient, variable, learning_rate)
+
+        def tune(self, spec: OptimizerSpec, lr: float) -> None:
+            self.learning_rate = lr
+            self.weight_decay.assign(spec.weight_decay)
+            scales = spec.scales or {}
+            for vid, f in self._factor_of.items():
+                f.assign(scales.get(vid, 1.0))
+
+    _Tunable.__name__ = f"Tunable{base.__name__}"
+    return _Tunable
+
+
+def tunable_optimizer(spec: OptimizerSpec, lr: float) -> Any:
+    """An optimizer of ``spec.name`` that trains like :func:`make_optimizer`'s (AdamW at
+    weight decay 0 is Adam) with its hyperparameters in variables, for a model compiled
+    once and trained by many trials (:func:`retune`). Its factors exist once it is built
+    (``remember`` in :func:`retune` sets them)."""
+    base, kw = _base(spec.name)
+    opt = _tunable_class(base)(lr, **kw)
+    opt.tune(spec, lr)
+    return opt
+
+
+@dataclass
+class _Compiled:
+    """What a model compiled with a tunable optimizer keeps: the optimizer's name and
+    its state as built (zero moments, step 0)."""
+
+    name: str
+    initial: list
+
+
+def retune(model: Any, spec: OptimizerSpec, lr: float, *, remember: bool = False) -> bool:
+    """Ready ``model`` (compiled with :func:`tunable_optimizer`) for a new trial of
+    ``spec`` at ``lr`` without compiling it again: its optimizer's state reset and its
+    hyperparameters set. False when it was not compiled for ``spec.name`` (compile it,
+    build it, then call ``retune(..., remember=True)`` to record its initial state)."""
+    state = getattr(model, "_tl_compiled", None)
+    if not remember and (state is None or state.name != spec.name):
+        return False
+    opt = model.optimizer
+    inner = getattr(opt, "inner_optimizer", opt)  # under a loss-scale optimizer
+    if remember:
+        model._tl_compiled = _Compiled(spec.name, [v.numpy() for v in opt.variables])
+    else:
+        for v, x in zip(opt.variables, state.initial):
+            v.assign(x)
+    inner.tune(spec, lr)
+    return True

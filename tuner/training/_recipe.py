@@ -129,12 +129,14 @@ def train_trial(runner: Any, params: TrialParams,
                          f"({runner.cache_budget_mb} MB): fine-tuning runs on the images")
         net.freeze_through(stage.index)
         if cached:
-            model, feed, x_val = net.suffix_at(stage), ArrayFeed(acts["train"], y, w), acts["val"]
+            model, feed, x_val = (net.suffix_at(stage, opt.name), ArrayFeed(acts["train"], y, w),
+                                  acts["val"])
         else:
             model, feed, x_val = net.model, ImageFeed(d.x_train, y, w, aug), d.x_val
+        # a kept view keeps its traced steps (the image model's trainable layers vary)
         best = fit_phase(model, feed, x_val, d.y_val, phase="finetune", lr=params.finetune_lr,
                          epochs=n_epochs, start_epoch=len(history), best=best, optimizer=opt,
-                         **common)
+                         reuse=cached and net.kept is not None, **common)
     return Trained(net, best, history, notes, mixed_precision=mixed)
 
 

@@ -29,7 +29,8 @@ from tuner.training._device import DeviceInfo, detect_device
 from tuner.training._fit import balanced_weights, predict_rows
 from tuner.training._layout import BackboneLayout
 from tuner.training._lrcurve import LRFinding
-from tuner.training._model import KeptBackbone, Network, build_network
+from tuner.training._kept import KeptBackbone
+from tuner.training._model import Network, build_network
 from tuner.training._recipe import SCRATCH_BN_MOMENTUM, SCRATCH_MAX_SIZE, train_trial
 from tuner.training._spec import VIEWS, RunnerSpec
 from tuner.trial import TrialOutcome, TrialParams, check_params
@@ -65,7 +66,7 @@ class TrialRunner(CachedActivations):
         self._layout: BackboneLayout | None = None  # shared by the folds and the refit
         self._weights_source: WeightsSource | None = None
         self._expected: list[str] = []
-        self._kept = KeptBackbone()  # the search trials' backbone, reset per trial
+        self._kept = KeptBackbone()  # the search trials' network parts, reset per trial
 
     def for_fold(self, k: int, i: int, seed: int) -> "TrialRunner":
         """A runner of the same backbone on :meth:`PreparedData.cv_fold` ``(k, i, seed)``,
@@ -280,13 +281,13 @@ class TrialRunner(CachedActivations):
             return net
         bnd = self.boundaries()[plan.block]
         all_frozen = plan.all_frozen
-        head_only = all_frozen and not final
-        return build_network(self.spec, self.data.input_size, self.weights_source(),
-                             self.data.n_classes, params.dropout, None if all_frozen else bnd,
-                             seed=self.seed, head_only=head_only,
-                             n_features=self.layout.shapes["pooled"][0],
-                             backbone=None if final or head_only else self._kept.get(
-                                 self.spec, self.data.input_size, self.weights_source(), self.seed))
+        if final or all_frozen:  # an exported model, or a head on cached features
+            return build_network(self.spec, self.data.input_size, self.weights_source(),
+                                 self.data.n_classes, params.dropout, None if all_frozen else bnd,
+                                 seed=self.seed, head_only=all_frozen and not final,
+                                 n_features=self.layout.shapes["pooled"][0])
+        return self._kept.network(self.spec, self.data.input_size, self.weights_source(),
+                                  self.data.n_classes, params.dropout, bnd, seed=self.seed)
 
     @property
     def scratch_size(self) -> int:

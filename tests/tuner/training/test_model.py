@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from advisor.backbones import WeightsSource, block_boundaries, build_backbone, get_backbone
-from tuner.training._model import KeptBackbone, build_network, build_prefix
+from tuner.training._kept import KeptBackbone
+from tuner.training._model import build_network, build_prefix
 
 SIZE = 32
 RANDOM = WeightsSource("random", None)
