@@ -19,7 +19,7 @@ from tuner.training._layout import BackboneLayout
 from tuner.training._runner import TrialRunner
 from tuner.training._spec import RunnerSpec
 
-__all__ = ["child_main", "pack_error", "unpack_error", "rss_mb", "main_module_hidden"]
+__all__ = ["child_main", "pack_error", "unpack_error", "rss_mb", "usage", "main_module_hidden"]
 
 
 class Aborted(Exception):
@@ -30,6 +30,12 @@ def rss_mb() -> float:
     import psutil
 
     return psutil.Process().memory_info().rss / 2**20
+
+
+def usage(runner: TrialRunner) -> tuple[float, int]:
+    """What a reply tells the parent of this worker's memory: its resident MB and how many
+    kept views its runner has compiled (their memory is bounded, not a leak)."""
+    return rss_mb(), runner.kept_views
 
 
 def die_with_parent() -> None:
@@ -90,7 +96,7 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
         conn.send(("ready", {"n_blocks": runner.n_blocks, "rss_mb": rss_mb(),
                              "known": runner.layout, "device": runner.device}))
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("error", pack_error(e), 0.0))
+        conn.send(("error", pack_error(e), (0.0, 0)))
         return
 
     def on_epoch(epoch: int, acc: float) -> None:
@@ -117,11 +123,11 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
             else:
                 raise InternalError(f"Unknown worker command {msg[0]!r}")
         except Aborted:
-            conn.send(("aborted", rss_mb()))
+            conn.send(("aborted", usage(runner)))
         except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
-            conn.send(("error", pack_error(e), rss_mb()))
+            conn.send(("error", pack_error(e), usage(runner)))
         else:
-            conn.send(("done", out, rss_mb()))
+            conn.send(("done", out, usage(runner)))
 
 
 def _exit_now(conn: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from advisor.backbones import BackboneSpec, Boundary, WeightsSource
 from tuner.training._model import (Network, head_layers, seeded_backbone, suffix_view,
                                    whole_and_head)
+from tuner.training._optim import compiled_for
 
 __all__ = ["KeptBackbone", "rate_dropout"]
 
@@ -114,6 +115,11 @@ class KeptBackbone:
         if boundary is not None:
             net.suffix = self.suffix(boundary, "adam")
         return net
+
+    @property
+    def compiled(self) -> int:
+        """How many of the kept views have been compiled (by ``fit_phase(reuse=True)``)."""
+        return sum(compiled_for(v) is not None for v in self._views.values())
 
     def suffix(self, boundary: Boundary, optimizer: str) -> Any | None:
         """The kept view from ``boundary``'s activation, one per optimizer (a keras model

@@ -14,8 +14,8 @@ from typing import Any
 
 from advisor.backbones import Boundary
 
-__all__ = ["OptimizerSpec", "make_optimizer", "tunable_optimizer", "retune", "layer_rate_scales",
-           "SGD_MOMENTUM"]
+__all__ = ["OptimizerSpec", "make_optimizer", "tunable_optimizer", "retune", "compiled_for",
+           "layer_rate_scales", "SGD_MOMENTUM"]
 
 SGD_MOMENTUM = 0.9
 
@@ -163,6 +163,12 @@ class _Compiled:
 
     name: str
     initial: list
+
+
+def compiled_for(model: Any) -> str | None:
+    """The optimizer name a model was compiled for by :func:`retune` (``None``: never)."""
+    state = getattr(model, "_tl_compiled", None)
+    return None if state is None else state.name
 
 
 def retune(model: Any, spec: OptimizerSpec, lr: float, *, remember: bool = False) -> bool:

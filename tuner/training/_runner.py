@@ -148,6 +148,12 @@ class TrialRunner(CachedActivations):
                 names.append(plan.layer)
         self._expected = sorted(set(names), key=names.index)
 
+    @property
+    def kept_views(self) -> int:
+        """How many kept suffix views the search trials have compiled (each keeps its
+        traced steps for the later trials on it)."""
+        return self._kept.compiled
+
     def class_weights(self) -> np.ndarray:
         """Balanced class weights of the training split (all 1.0 when balanced)."""
         return balanced_weights(self.data.y_train, self.data.n_classes)

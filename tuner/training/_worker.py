@@ -59,6 +59,7 @@ class _Child:
         self.n_blocks: int | None = None
         self.known: BackboneLayout | None = None  # measured by the first worker
         self.device: DeviceInfo | None = None
+        self.views = 0  # kept views the child's runner had compiled at its last reply
 
 
 class WorkerRunner:
@@ -171,6 +172,7 @@ class WorkerRunner:
             c.proc.start()
         child.close()
         c.conn, c.baseline, c.serving = parent, None, (self.data, self._expect)
+        c.views = 0
         msg = self._recv()
         if msg[0] == "error":
             self._stop()
@@ -265,12 +267,19 @@ class WorkerRunner:
             self._stop()
             raise
 
-    def _after(self, rss_mb: float) -> None:
-        """Replace the child once it has grown past its budget."""
+    def _after(self, usage: tuple[float, int]) -> None:
+        """Replace the child once it has grown past its budget. A trial that compiled new
+        kept views (:class:`~tuner.training._kept.KeptBackbone`) moves the baseline to what
+        the child holds after it: that memory is bounded by the views there can be (two
+        per boundary) and buys every later trial on them its traced steps."""
+        rss_mb, views = usage
         c = self._child
         c.peak_mb = max(c.peak_mb, rss_mb)
         if c.baseline is None and self.recycle_growth > 0:
             c.baseline = rss_mb
+        elif c.baseline is not None and views > c.views and self.recycle_growth > 0:
+            c.baseline = max(c.baseline, rss_mb)
         elif c.baseline is None or rss_mb > c.baseline * (1 + self.recycle_growth):
             c.restarts += 1
             self._stop()
+        c.views = views

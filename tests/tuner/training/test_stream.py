@@ -3,7 +3,6 @@ same from disk as from memory, views drawn per block, evaluation order recoverab
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
