@@ -8,7 +8,9 @@ in a spawned child process. The child rebuilds the data from the decoded-array
 cache and shares the on-disk activation cache, so a new child costs its
 TensorFlow import and little else. The child is replaced, between trials, once
 its resident memory has grown by more than ``recycle_growth`` over what it held
-after its first trial (``recycle_growth=0``: a fresh child for every trial). The
+after its first trial (``recycle_growth=0``: a fresh child for every trial); memory taken
+by newly compiled kept views (``tuner/training/_kept.py``) moves that baseline, up to
+``kept_growth`` over the first trial. The
 runners of :meth:`WorkerRunner.for_fold` take turns on their parent's child (a
 ``use`` command switches its data), so a cross-validation pays one start, not one
 per fold.
@@ -37,6 +39,7 @@ from tuner.trial import TrialOutcome, TrialParams
 __all__ = ["WorkerRunner", "WorkerDied", "RECYCLE_GROWTH"]
 
 RECYCLE_GROWTH = 0.05  # replace the child once it holds 5 % more than after its first trial
+KEPT_GROWTH = 0.10  # ... more than that, at most, once kept views were compiled after it
 _POLL_S = 1.0
 
 
@@ -60,6 +63,7 @@ class _Child:
         self.known: BackboneLayout | None = None  # measured by the first worker
         self.device: DeviceInfo | None = None
         self.views = 0  # kept views the child's runner had compiled at its last reply
+        self.first: float | None = None  # the child's memory after its first trial
 
 
 class WorkerRunner:
@@ -72,10 +76,11 @@ class WorkerRunner:
     """
 
     def __init__(self, data: DataSpec, runner: RunnerSpec, *,
-                 recycle_growth: float = RECYCLE_GROWTH) -> None:
+                 recycle_growth: float = RECYCLE_GROWTH, kept_growth: float = KEPT_GROWTH) -> None:
         self.data = data
         self.runner = runner
         self.recycle_growth = recycle_growth
+        self.kept_growth = kept_growth
         self._expect: tuple[int, ...] = ()
         self._child = _Child()
         self._owner = True  # a fold runner borrows its parent's child and never stops it
@@ -133,7 +138,7 @@ class WorkerRunner:
         """A worker runner on :meth:`~tuner.data._prepare.PreparedData.cv_fold` ``(k, i, seed)``,
         on this runner's child (switched to the fold's data on its first call)."""
         r = WorkerRunner(self.data.fold(k, i, seed), self.runner,
-                         recycle_growth=self.recycle_growth)
+                         recycle_growth=self.recycle_growth, kept_growth=self.kept_growth)
         r._child, r._owner = self._child, False
         return r
 
@@ -270,16 +275,21 @@ class WorkerRunner:
     def _after(self, usage: tuple[float, int]) -> None:
         """Replace the child once it has grown past its budget. A trial that compiled new
         kept views (:class:`~tuner.training._kept.KeptBackbone`) moves the baseline to what
-        the child holds after it: that memory is bounded by the views there can be (two
-        per boundary) and buys every later trial on them its traced steps."""
+        the child holds after it, up to ``kept_growth`` over its first trial: those views
+        buy every later trial on them its traced steps, and past that budget their
+        memory counts like any other growth."""
         rss_mb, views = usage
         c = self._child
         c.peak_mb = max(c.peak_mb, rss_mb)
         if c.baseline is None and self.recycle_growth > 0:
-            c.baseline = rss_mb
-        elif c.baseline is not None and views > c.views and self.recycle_growth > 0:
-            c.baseline = max(c.baseline, rss_mb)
-        elif c.baseline is None or rss_mb > c.baseline * (1 + self.recycle_growth):
+            c.first = c.baseline = rss_mb
+        elif c.baseline is None:
             c.restarts += 1
             self._stop()
+        else:
+            if views > c.views:
+                c.baseline = min(max(c.baseline, rss_mb), c.first * (1 + self.kept_growth))
+            if rss_mb > c.baseline * (1 + self.recycle_growth):
+                c.restarts += 1
+                self._stop()
         c.views = views

@@ -158,15 +158,17 @@ def test_a_script_without_a_main_guard_runs_its_sweep_once(tiny_images: Path,
     assert p.stdout.count("SWEEP STARTS") == 1 and "DONE 1" in p.stdout
 
 
-def test_memory_for_new_kept_views_moves_the_baseline_and_growth_after_them_replaces(
-        setup) -> None:
+def test_memory_for_new_kept_views_moves_the_baseline_up_to_its_budget(setup) -> None:
     data_args, runner_args = setup
-    w = WorkerRunner(data_args, runner_args, recycle_growth=0.05)  # no child started
-    w._after((1000.0, 1))  # the first trial: the baseline
+    w = WorkerRunner(data_args, runner_args, recycle_growth=0.05, kept_growth=0.10)
+    w._after((1000.0, 1))  # the first trial (no child started here): the baseline
     w._after((1040.0, 1))  # 4 % more: kept
-    w._after((1200.0, 3))  # two new kept views compiled: their memory is the new baseline
-    assert w.restarts == 0 and w._child.baseline == 1200.0
-    w._after((1250.0, 3))  # 4 % over it, no new view: kept
+    w._after((1080.0, 3))  # two new kept views compiled: their memory is the new baseline
+    assert w.restarts == 0 and w._child.baseline == 1080.0
+    w._after((1120.0, 3))  # 3.7 % over it, no new view: kept
     assert w.restarts == 0
-    w._after((1270.0, 3))  # 5.8 % over it, no new view: replaced
-    assert w.restarts == 1 and w._child.views == 3
+    w._after((1140.0, 3))  # 5.6 % over it, no new view: replaced
+    assert w.restarts == 1
+    w._after((1000.0, 1))  # a new child
+    w._after((1300.0, 2))  # a new view, but past the views' budget (1100): replaced
+    assert w.restarts == 2
