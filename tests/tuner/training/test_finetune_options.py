@@ -8,21 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import write_image_folder
 from tests.tuner.conftest import trial_params
-from tuner.data import prepare_data
 from tuner.training import TrialRunner
 from tuner.training._optim import OptimizerSpec, layer_rate_scales, make_optimizer
 from tuner.trial import gradual_stages
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def data32(tmp_path_factory):
-    root = write_image_folder(tmp_path_factory.mktemp("ft") / "ds",
-                              {"blue": 12, "green": 12, "red": 12}, size=40)
-    return prepare_data(root, input_size=32, seed=0)
 
 
 def _one_step(spec: OptimizerSpec, lr: float, scale: float | None) -> float:

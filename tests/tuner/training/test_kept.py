@@ -9,22 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import write_image_folder
 from tests.tuner.conftest import trial_params
-from tuner.data import prepare_data
 from tuner.training import TrialRunner
 from tuner.training._fit import smoothed
 from tuner.training._kept import rate_dropout
 from tuner.training._optim import OptimizerSpec, make_optimizer, tunable_optimizer
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def data32(tmp_path_factory):
-    root = write_image_folder(tmp_path_factory.mktemp("kept") / "ds",
-                              {"blue": 12, "green": 12, "red": 12}, size=40)
-    return prepare_data(root, input_size=32, seed=0)
 
 
 def _history(out) -> list[tuple]:
