@@ -15,7 +15,7 @@ from advisor.backbones import BackboneSpec, Boundary, WeightsSource, build_backb
 from advisor.errors import InternalError
 
 __all__ = ["Network", "preprocess_affine", "preprocess_layer", "build_prefix", "build_network",
-           "head_layers", "suffix_view", "seeded_backbone"]
+           "head_layers", "suffix_view", "whole_and_head", "seeded_backbone"]
 
 
 def preprocess_affine(spec: BackboneSpec) -> tuple[np.ndarray, np.ndarray]:
