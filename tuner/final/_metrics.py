@@ -8,9 +8,14 @@ import numpy as np
 
 from tuner.final._result import ClassMetrics, Misclassified
 
-__all__ = ["score_probs", "evaluate", "score_test"]
+__all__ = ["INFERENCE_BATCH", "score_probs", "evaluate", "score_test"]
 
-_EVAL_BATCH = 128
+# Rows per batch of every inference pass (the activation cache, validation, test, predict).
+# At 128 a validation batch set a deep trial's peak: on 2 cores, 128 px, freeze block 1 at
+# batch 16, a trial peaked at 1583 MiB with 128, 1379 with 64 and 1188 with 32; 64, the
+# cache pass's batch, keeps any suffix's validation under that pass's peak, at no time
+# measurable at 224 px (docs/training-recipe.md).
+INFERENCE_BATCH = 64
 
 
 def score_probs(probs: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -24,7 +29,7 @@ def score_probs(probs: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Accuracy, mean cross-entropy (no smoothing, no weights) and probabilities."""
-    probs = np.asarray(model.predict(x, batch_size=_EVAL_BATCH, verbose=0), dtype=np.float64)
+    probs = np.asarray(model.predict(x, batch_size=INFERENCE_BATCH, verbose=0), dtype=np.float64)
     return (*score_probs(probs, y), probs)
 
 

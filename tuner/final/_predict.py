@@ -10,6 +10,7 @@ import numpy as np
 
 from advisor.data import ImageReadError, decode_image
 from advisor.errors import InputError
+from tuner.final._metrics import INFERENCE_BATCH
 
 __all__ = ["Prediction", "predict", "load_exported"]
 
@@ -95,8 +96,8 @@ def _predict_chunk(model, classes: list[str], size: int, framing: str, top: int,
         out.append(None)
         batch.append(pixels)
     if batch:
-        probs = np.asarray(model.predict(np.stack(batch).astype(np.float32), batch_size=64,
-                                         verbose=0))
+        probs = np.asarray(model.predict(np.stack(batch).astype(np.float32),
+                                         batch_size=INFERENCE_BATCH, verbose=0))
         for i, p in zip(where, probs):
             order = np.argsort(-p)[:top]
             out[i] = Prediction(str(images[i]), tuple((classes[j], float(p[j])) for j in order))

@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 
 from tuner.data import Rows, RowWriter
+from tuner.final import INFERENCE_BATCH
 from tuner.training._augment import AugmentSpec, apply_params, draw_params
 from tuner.training._cache import CacheKey
 from tuner.training._model import build_prefix
 
 __all__ = ["CachedActivations"]
 
-_CACHE_BATCH = 64
+_CACHE_BATCH = INFERENCE_BATCH
 _EXTRA_BUDGETS = 1  # expected boundaries written in one pass: at most this many budgets
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tuner.data import Rows, RowStore
+from tuner.final import INFERENCE_BATCH
 from tuner.training._augment import AugmentSpec, apply_params, draw_params
 from tuner.training._optim import OptimizerSpec, make_optimizer, retune, tunable_optimizer
 from tuner.training._stream import epoch_stream, in_order, prefetched
@@ -27,7 +28,7 @@ __all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "balanced_weights", "e
            "predict_rows", "resize_u8", "smoothed"]
 
 _EPS = 1e-9  # for losses; accuracies are exact fractions (see _exact)
-_EVAL_BATCH = 128
+_EVAL_BATCH = INFERENCE_BATCH
 
 
 def balanced_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
