@@ -7,5 +7,6 @@ from tuner.final._result import (EXPORT_FORMATS, REFIT_PROTOCOL, TRAIN_PROTOCOL,
                                  FinalRequest, FinalResult, Misclassified, check_exports)
 
 __all__ = ["EXPORT_FORMATS", "INFERENCE_BATCH", "REFIT_PROTOCOL", "TRAIN_PROTOCOL", "ClassMetrics",
-           "FinalRequest", "FinalResult", "Misclassified", "Prediction", "check_exports", "evaluate", "export_model", "finish_final",
-           "load_exported", "predict", "score_probs", "score_test"]
+           "FinalRequest", "FinalResult", "Misclassified", "Prediction", "check_exports",
+           "evaluate", "export_model", "finish_final", "load_exported", "predict", "score_probs",
+           "score_test"]

@@ -22,7 +22,6 @@ from tuner.training._model import build_prefix
 
 __all__ = ["CachedActivations"]
 
-_CACHE_BATCH = INFERENCE_BATCH
 _EXTRA_BUDGETS = 1  # expected boundaries written in one pass: at most this many budgets
 
 
@@ -125,7 +124,7 @@ class CachedActivations:
             return [tf.cast(o, tf.float16) for o in (out if isinstance(out, list) else [out])]
 
         def fill(x: Rows, params: np.ndarray | None, split: str, first: int) -> None:
-            for s, rows in x.chunks(_CACHE_BATCH):
+            for s, rows in x.chunks(INFERENCE_BATCH):
                 img = (rows.astype(np.float32) if params is None
                        else augment(rows, params[s:s + len(rows)]))
                 for name, o in zip(names, forward(img)):
@@ -137,8 +136,8 @@ class CachedActivations:
         for v in range(views):
             if d.pool and not aug.enabled:  # the pool's plain pass already made this view
                 for w in targets.values():
-                    for s in range(0, n, _CACHE_BATCH):
-                        rows = np.arange(s, min(n, s + _CACHE_BATCH))
+                    for s in range(0, n, INFERENCE_BATCH):
+                        rows = np.arange(s, min(n, s + INFERENCE_BATCH))
                         w["train"].write(v * n + s, w["val"].store.read(rows))
                 continue
             params = (draw_params(aug, n, np.random.default_rng([self.seed, v, 23]))

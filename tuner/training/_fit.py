@@ -28,7 +28,6 @@ __all__ = ["ArrayFeed", "ImageFeed", "Best", "fit_phase", "balanced_weights", "e
            "predict_rows", "resize_u8", "smoothed"]
 
 _EPS = 1e-9  # for losses; accuracies are exact fractions (see _exact)
-_EVAL_BATCH = INFERENCE_BATCH
 
 
 def balanced_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -142,7 +141,7 @@ def resize_u8(x, size: int):
 
 
 def eval_dataset(rows: Rows, y: np.ndarray | None = None, size: int | None = None,
-                 batch_size: int = _EVAL_BATCH):
+                 batch_size: int = INFERENCE_BATCH):
     """``rows`` as float32 batches in store order (resized to ``size``), paired with the
     rows of ``y`` when given; :func:`in_order` positions come first without ``y``."""
     import tensorflow as tf
@@ -267,7 +266,7 @@ def fit_phase(model: Any, feed: ArrayFeed | ImageFeed, x_val: Rows, y_val: np.nd
     model.fit(feed.dataset(epochs, batch_size, seed, start_epoch), epochs=epochs,
               steps_per_epoch=math.ceil(n / batch_size),
               validation_data=eval_dataset(Rows.of(x_val), y_val_1h, size=feed.size),
-              validation_steps=math.ceil(len(y_val) / _EVAL_BATCH),
+              validation_steps=math.ceil(len(y_val) / INFERENCE_BATCH),
               callbacks=[track], shuffle=False, verbose=0)
     assert track.best is not None
     model.set_weights(track.best.weights)
