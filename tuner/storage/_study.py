@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from typing import Any
 
 __all__ = ["study_exists", "study_attr", "claim", "worker_id"]
@@ -34,6 +35,9 @@ def study_attr(storage: Any, name: str, key: str) -> Any:
     return storage.get_study_user_attrs(study_id).get(key)
 
 
+_HOLDER_POLLS = 100  # 10 s for the winner to write its holder
+
+
 def claim(storage: Any, name: str, what: str, holder: dict) -> dict | None:
     """Claim ``what`` (e.g. ``"final-model"``) of study ``name`` for ``holder`` once among
     all workers: ``None`` when this call won, else the winner's ``holder``.
@@ -48,6 +52,13 @@ def claim(storage: Any, name: str, what: str, holder: dict) -> dict | None:
             directions=[optuna.study.StudyDirection.MAXIMIZE], study_name=claim_name)
     except optuna.exceptions.DuplicatedStudyError:
         study_id = storage.get_study_id_from_name(claim_name)
-        return dict(storage.get_study_user_attrs(study_id).get("holder") or {"worker": "?"})
+        # the winner writes its holder just after creating the study: a loser reading in
+        # between found none (a KeyError on "run_dir" in a 3-worker CI run)
+        for _ in range(_HOLDER_POLLS):
+            holder_now = storage.get_study_user_attrs(study_id).get("holder")
+            if holder_now:
+                return dict(holder_now)
+            time.sleep(0.1)
+        return {"worker": "?", "run_dir": "?"}  # a winner killed before writing it
     storage.set_study_user_attr(study_id, "holder", holder)
     return None
