@@ -107,3 +107,22 @@ def test_a_dead_workers_trial_is_failed_and_queued_again(tmp_path: Path) -> None
     assert trials[0].user_attrs["message"] == "worker w:9 died"
     again = study.ask()  # the queued configuration comes first
     assert again.suggest_float("x", 0, 1) == trials[0].params["x"]
+
+
+def test_a_loser_waits_for_the_winners_holder() -> None:
+    """The winner creates the claim study, then writes its holder: a loser reading in
+    between waits for it instead of returning a holder without its run folder."""
+    import threading
+
+    import optuna
+
+    storage = optuna.storages.InMemoryStorage()
+    sid = storage.create_new_study(directions=[optuna.study.StudyDirection.MAXIMIZE],
+                                   study_name="s:final-model")
+    winner = {"worker": "a:1", "run_dir": "/runs/a"}
+    late = threading.Timer(0.3, storage.set_study_user_attr, (sid, "holder", winner))
+    late.start()
+    try:
+        assert claim(storage, "s", "final-model", {"worker": "b:2", "run_dir": "/runs/b"}) == winner
+    finally:
+        late.join()
