@@ -4,12 +4,13 @@ too late, and fail a dead worker's trial so that its configuration runs again.""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from tests.tuner.search.test_backends import finish, space
 from tuner.search import Emitter, TrialLoop
 from tuner.search.backends import get_backend
-from tuner.storage import get_storage
+from tuner.storage import StudyStorage, get_storage
 
 
 def two_workers(tmp_path: Path):
@@ -65,3 +66,18 @@ def test_a_dead_workers_trial_is_retried_by_a_live_one(tmp_path: Path) -> None:
                                          f"{retry.number})")
     assert trials[retry.number].state == "COMPLETE" and trials[retry.number].message == ""
     assert trials[retry.number].worker == a.worker
+
+
+def test_asking_with_a_heartbeat_warns_nothing(tmp_path: Path) -> None:
+    """The loop keeps the heartbeat itself: Optuna's warning that its heartbeat belongs to
+    study.optimize() must not reach the user's terminal on every trial."""
+    storage = StudyStorage(tmp_path, url=f"sqlite:///{tmp_path / 'hb.db'}", heartbeat_s=1)
+    backend = get_backend("optuna", space(), seed=0, run_dir=tmp_path, storage=storage)
+    backend.open(resume=False)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        proposal = backend.ask()
+        with backend.keep_alive(proposal):
+            pass
+        finish(backend, proposal, 0.5)
+    assert [str(w.message) for w in seen] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -179,7 +180,12 @@ class OptunaBackend(SearchBackend):
         return claim(self._storage, self.study_name, "final-model", holder)
 
     def ask(self) -> Proposal:
-        trial = self._study.ask()
+        with warnings.catch_warnings():
+            # Optuna warns that its heartbeat is meant for study.optimize(): keep_alive()
+            # sends this loop's heartbeats, so the warning says nothing to the user
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed",
+                                    category=UserWarning)
+            trial = self._study.ask()
         trial.set_user_attr("worker", self.worker)
         if trial.user_attrs.get("message"):  # a retried configuration: not its failure's
             trial.set_user_attr("message", "")
