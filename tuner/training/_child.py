@@ -4,6 +4,7 @@ and how errors and the caller's ``__main__`` cross the process boundary."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -111,6 +112,7 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
             return
         if msg[0] == "stop":
             _exit_now(conn)
+        _collect_frozen(msg[0])
         try:
             if msg[0] == "run":
                 out: Any = runner.run(msg[1], on_epoch)
@@ -128,6 +130,25 @@ def child_main(conn: Any, data: DataSpec, runner_spec: RunnerSpec, expect: tuple
             conn.send(("error", pack_error(e), usage(runner)))
         else:
             conn.send(("done", out, usage(runner)))
+
+
+def _collect_frozen(command: str) -> None:
+    """Keep the garbage collector off what outlives the search trials.
+
+    A runner's kept backbone and compiled views (``tuner/training/_kept.py``) are many
+    Python objects that live as long as the runner, and every full collection walks
+    them all: each trial's ``gc.collect`` and the automatic ones while a new view
+    traces. A search trial leaves only them (and the data) alive, so before the next
+    one what is alive after a collection moves to the permanent generation
+    (``gc.freeze``; that collection walks only what came since the last). Any other
+    command may drop a runner or build other networks: it first gives the frozen
+    objects back to the collector, so that none become garbage it cannot see. This is
+    the worker's own process; a library caller's interpreter is never frozen."""
+    if command == "run":
+        gc.collect()
+        gc.freeze()
+    else:
+        gc.unfreeze()
 
 
 def _exit_now(conn: Any) -> None:
